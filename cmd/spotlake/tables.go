@@ -1,0 +1,84 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func newTablesCmd(g *globals) *cobra.Command {
+	c := &cobra.Command{Use: "tables", Short: "Show the pipeline's Iceberg tables"}
+	c.AddCommand(&cobra.Command{
+		Use:   "list",
+		Short: "List tables with rows, snapshots, files and bytes",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			p, err := g.openPipeline(c.Context())
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			ts, err := p.Tables(c.Context(), false)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				for i := range ts {
+					ts[i].Columns = nil
+				}
+				return g.printJSON(ts)
+			}
+			fmt.Fprintf(g.stdout, "%-18s %12s %10s %8s %12s\n", "table", "rows", "snapshots", "files", "bytes")
+			for _, t := range ts {
+				if !t.Exists {
+					fmt.Fprintf(g.stdout, "%-18s %12s\n", t.Name, "(not created yet)")
+					continue
+				}
+				fmt.Fprintf(g.stdout, "%-18s %12d %10d %8d %12s\n", t.Name, t.Rows, t.Snapshots, t.Files, humanBytes(float64(t.Bytes)))
+			}
+			return nil
+		},
+	})
+	c.AddCommand(&cobra.Command{
+		Use:   "describe NAME",
+		Short: "Show a table's columns, partitions, files and bytes",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			p, err := g.openPipeline(c.Context())
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			t, err := p.Describe(c.Context(), args[0], true)
+			if err != nil {
+				return usageError{err}
+			}
+			if g.json {
+				return g.printJSON(t)
+			}
+			w := g.stdout
+			fmt.Fprintf(w, "%s.%s — %s\n", p.Config.Pipeline, t.Name, t.Doc)
+			if !t.Exists {
+				fmt.Fprintln(w, "not created yet: the first run creates it")
+			} else {
+				fmt.Fprintf(w, "location  %s\nrows      %d\nsnapshots %d\nfiles     %d\nbytes     %s\n", t.Location, t.Rows, t.Snapshots, t.Files, humanBytes(float64(t.Bytes)))
+			}
+			fmt.Fprintln(w, "\ncolumns:")
+			for _, col := range t.Columns {
+				req := ""
+				if col.Required {
+					req = " (required)"
+				}
+				fmt.Fprintf(w, "  %-18s %-20s %s%s\n", col.Name, col.Type, col.Doc, req)
+			}
+			if len(t.Partitions) > 0 {
+				fmt.Fprintf(w, "\npartitions:\n  %-48s %10s %6s %10s\n", "partition", "rows", "files", "bytes")
+				for _, pi := range t.Partitions {
+					fmt.Fprintf(w, "  %-48s %10d %6d %10s\n", pi.Partition, pi.Rows, pi.Files, humanBytes(float64(pi.Bytes)))
+				}
+			}
+			return nil
+		},
+	})
+	return c
+}

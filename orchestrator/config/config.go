@@ -1,0 +1,232 @@
+// Package config is spotlake's versioned, strictly decoded configuration
+// (apiVersion: spotlake/v1). Load decodes, applies defaults in one place
+// (Default), resolves relative paths against the config file's folder and
+// validates, reporting every problem at once with its YAML path.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// APIVersion is the only config version this release reads.
+const APIVersion = "spotlake/v1"
+
+// Config is the whole configuration of one pipeline.
+type Config struct {
+	APIVersion string `yaml:"apiVersion"`
+	// Pipeline names the pipeline; it is the Iceberg namespace of its tables
+	// and the key of its run lock.
+	Pipeline string `yaml:"pipeline"`
+	// Provider is where compute runs: local (this machine) or aws (EMR).
+	Provider string `yaml:"provider"`
+	// Engine runs stage tasks: embedded (in this process) or spark.
+	Engine string `yaml:"engine"`
+	// Warehouse is the root of the table data: a folder, file:// or s3:// URL.
+	Warehouse string `yaml:"warehouse"`
+	// Raw is the root of the input logs; each source's prefix is under it.
+	Raw string `yaml:"raw"`
+	// Cache is the folder of the hot cache (a later stage).
+	Cache string `yaml:"cache"`
+	// State is the folder for the run lock, run records and pending commits'
+	// bookkeeping on this machine.
+	State    string          `yaml:"state"`
+	Catalog  Catalog         `yaml:"catalog"`
+	Sources  []Source        `yaml:"sources"`
+	Ingest   Ingest          `yaml:"ingest"`
+	Schedule Schedule        `yaml:"schedule"`
+	Clusters map[string]Role `yaml:"clusters"`
+
+	// Path is the file the config was read from ("" when built in code).
+	Path string `yaml:"-"`
+}
+
+// Catalog selects the Iceberg catalog shared by every engine.
+type Catalog struct {
+	// Type is sql (SQLite file or Postgres) or glue.
+	Type string `yaml:"type"`
+	// Name is the catalog name every engine must use to see the same tables
+	// in a SQL catalog (it is a key column of the catalog's tables).
+	Name string `yaml:"name"`
+	// URI is the SQLite file (path) or a postgres:// URL for type sql.
+	URI string `yaml:"uri"`
+}
+
+// Source is one stream of input logs of one format.
+type Source struct {
+	Name   string `yaml:"name"`
+	Format string `yaml:"format"`
+	// Prefix is the folder (or S3 prefix) under Raw holding dt=YYYY-MM-DD/ folders.
+	Prefix string `yaml:"prefix"`
+	// Patterns are regular expressions on an object's base name (Spot's
+	// supported_files); empty means the format's defaults.
+	Patterns []string `yaml:"patterns"`
+	// FormatOptions are the format's own options.
+	FormatOptions map[string]string `yaml:"format_options"`
+	// Timezone applies to timestamps that carry no zone.
+	Timezone string `yaml:"timezone"`
+	// Disabled skips the source without removing it.
+	Disabled bool `yaml:"disabled"`
+}
+
+// Ingest tunes the ingest stage.
+type Ingest struct {
+	// Workers is how many objects are read at once.
+	Workers int `yaml:"workers"`
+	// DrainWindow is how long the input must show no new object before the
+	// stage counts as drained and stops (the finisher).
+	DrainWindow Duration `yaml:"drain_window"`
+	// PollInterval is how often the input is listed while draining.
+	PollInterval Duration `yaml:"poll_interval"`
+	// CommitEvery commits after this many finished objects (and at the end).
+	CommitEvery int `yaml:"commit_every"`
+	// BatchRows is the number of rows per Arrow batch handed to the writer.
+	BatchRows int `yaml:"batch_rows"`
+	// MaxLineBytes bounds one line; a longer line is rejected, not loaded.
+	MaxLineBytes int `yaml:"max_line_bytes"`
+	// TargetFileMB is the size at which a data file is rolled.
+	TargetFileMB int `yaml:"target_file_mb"`
+	// MemoryLimitMB sets Go's soft memory limit for the stage (GOMEMLIMIT).
+	MemoryLimitMB int `yaml:"memory_limit_mb"`
+}
+
+// Schedule drives `spotlake schedule run` and `schedule crontab`.
+type Schedule struct {
+	// Cron is a 5-field cron expression.
+	Cron string `yaml:"cron"`
+	// Timezone of the cron expression and of "today".
+	Timezone string `yaml:"timezone"`
+	// DayOffset picks the day a run processes: 1 = yesterday.
+	DayOffset int `yaml:"day_offset"`
+	// CatchUpDays bounds how many missed days a start catches up.
+	CatchUpDays int `yaml:"catch_up_days"`
+}
+
+// Role sizes the compute of one role (ingest, ml, viz).
+type Role struct {
+	InstanceType  string   `yaml:"instance_type"`
+	InstanceCount int      `yaml:"instance_count"`
+	MaxRuntime    Duration `yaml:"max_runtime"`
+}
+
+// Roles are the compute roles, in pipeline order.
+var Roles = []string{"ingest", "ml", "viz"}
+
+// Duration is a time.Duration written as "90s", "2m", "1h30m".
+type Duration struct{ time.Duration }
+
+// UnmarshalYAML reads a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	var s string
+	if err := n.Decode(&s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration (use 90s, 5m, 1h)", n.Line, s)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalYAML writes the duration string.
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+// Load reads, defaults, resolves and validates the config at path.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("no config at %s: create one with `spotlake init --dir DIR` or pass --config FILE", path)
+		}
+		return nil, err
+	}
+	c, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	c.Path = abs
+	c.Resolve(filepath.Dir(abs))
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse decodes b strictly (unknown fields are errors) and applies defaults.
+// It does not validate.
+func Parse(b []byte) (*Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			return nil, &ValidationError{Problems: te.Errors}
+		}
+		return nil, fmt.Errorf("not valid YAML: %w", err)
+	}
+	c.Default()
+	return &c, nil
+}
+
+// Resolve makes relative local paths absolute against dir.
+func (c *Config) Resolve(dir string) {
+	abs := func(p string) string {
+		if p == "" || isURL(p) || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	c.Warehouse = abs(c.Warehouse)
+	c.Raw = abs(c.Raw)
+	c.Cache = abs(c.Cache)
+	c.State = abs(c.State)
+	if c.Catalog.Type == "sql" && !isURL(c.Catalog.URI) {
+		c.Catalog.URI = abs(c.Catalog.URI)
+	}
+}
+
+func isURL(p string) bool { return strings.Contains(p, "://") }
+
+// ValidationError lists every problem of a config, each with its path.
+type ValidationError struct{ Problems []string }
+
+func (e *ValidationError) Error() string {
+	if len(e.Problems) == 1 {
+		return "invalid config: " + e.Problems[0]
+	}
+	return fmt.Sprintf("invalid config, %d problems:\n  %s", len(e.Problems), strings.Join(e.Problems, "\n  "))
+}
+
+// EnabledSources returns the sources that are not disabled.
+func (c *Config) EnabledSources() []Source {
+	out := make([]Source, 0, len(c.Sources))
+	for _, s := range c.Sources {
+		if !s.Disabled {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Source returns the named source.
+func (c *Config) Source(name string) (Source, bool) {
+	for _, s := range c.Sources {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Source{}, false
+}

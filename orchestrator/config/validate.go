@@ -1,0 +1,194 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/spotlake/spotlake/stages/ingest/formats"
+)
+
+var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+
+// Validate checks the whole config and returns a *ValidationError listing
+// every problem, each prefixed with its YAML path.
+func (c *Config) Validate() error {
+	var p []string
+	add := func(path, format string, args ...any) {
+		p = append(p, path+": "+fmt.Sprintf(format, args...))
+	}
+	oneOf := func(path, v string, allowed ...string) {
+		for _, a := range allowed {
+			if v == a {
+				return
+			}
+		}
+		add(path, "unknown value %q; use one of: %s", v, strings.Join(allowed, ", "))
+	}
+
+	if c.APIVersion != APIVersion {
+		if c.APIVersion == "" {
+			add("apiVersion", "missing; this release reads %q", APIVersion)
+		} else {
+			add("apiVersion", "%q is not supported; this release reads %q", c.APIVersion, APIVersion)
+		}
+	}
+	if !nameRE.MatchString(c.Pipeline) {
+		add("pipeline", "%q must be lower case letters, digits and _ (it names the Iceberg namespace)", c.Pipeline)
+	}
+	oneOf("provider", c.Provider, "local", "aws")
+	oneOf("engine", c.Engine, "embedded", "spark")
+	if c.Engine == "spark" {
+		add("engine", "spark is not available in this release; use embedded")
+	}
+	if c.Provider == "aws" {
+		add("provider", "aws is not available in this release; use local")
+	}
+	for _, f := range []struct{ path, v string }{{"warehouse", c.Warehouse}, {"raw", c.Raw}} {
+		if isURL(f.v) && !strings.HasPrefix(f.v, "file://") && !strings.HasPrefix(f.v, "s3://") {
+			add(f.path, "%q: use a folder, a file:// URL or an s3:// URL", f.v)
+		}
+	}
+	oneOf("catalog.type", c.Catalog.Type, "sql", "glue")
+	if c.Catalog.Type == "sql" && c.Catalog.URI == "" {
+		add("catalog.uri", "required for a sql catalog: a SQLite file path")
+	}
+	if c.Catalog.Type == "sql" && isURL(c.Catalog.URI) && !strings.HasPrefix(c.Catalog.URI, "file://") {
+		add("catalog.uri", "%q: this release supports SQLite files only (a path)", c.Catalog.URI)
+	}
+	if !nameRE.MatchString(c.Catalog.Name) {
+		add("catalog.name", "%q must be lower case letters, digits and _", c.Catalog.Name)
+	}
+
+	if len(c.Sources) == 0 {
+		add("sources", "at least one source is required")
+	}
+	names := map[string]int{}
+	for i, s := range c.Sources {
+		path := fmt.Sprintf("sources[%d]", i)
+		if !nameRE.MatchString(s.Name) {
+			add(path+".name", "%q must be lower case letters, digits and _", s.Name)
+		}
+		if j, dup := names[s.Name]; dup {
+			add(path+".name", "%q is already the name of sources[%d]", s.Name, j)
+		}
+		names[s.Name] = i
+		f, ok := formats.Lookup(s.Format)
+		if !ok {
+			add(path+".format", "unknown format %q; known: %s", s.Format, strings.Join(formats.Names(), ", "))
+		} else {
+			for _, k := range sortedKeys(s.FormatOptions) {
+				if !optionKnown(f, k) {
+					add(path+".format_options."+k, "unknown option for format %s; known: %s", s.Format, strings.Join(sortedKeys(f.Options), ", "))
+				}
+			}
+			{
+				if _, err := f.New(formats.FileInfo{Key: "(config check)", Location: time.UTC}, s.FormatOptions); err != nil {
+					add(path+".format_options", "%v", err)
+				}
+			}
+		}
+		for j, pat := range s.Patterns {
+			if _, err := regexp.Compile(pat); err != nil {
+				add(fmt.Sprintf("%s.patterns[%d]", path, j), "not a regular expression: %v", err)
+			}
+		}
+		if strings.Contains(s.Prefix, "..") || strings.HasPrefix(s.Prefix, "/") {
+			add(path+".prefix", "%q must be relative to raw, without ..", s.Prefix)
+		}
+		if _, err := time.LoadLocation(s.Timezone); err != nil {
+			add(path+".timezone", "unknown time zone %q (use an IANA name like Europe/Paris or UTC)", s.Timezone)
+		}
+	}
+
+	in := c.Ingest
+	if in.Workers < 1 || in.Workers > 256 {
+		add("ingest.workers", "%d must be between 1 and 256", in.Workers)
+	}
+	if in.DrainWindow.Duration < 0 {
+		add("ingest.drain_window", "must not be negative")
+	}
+	if in.PollInterval.Duration <= 0 {
+		add("ingest.poll_interval", "must be positive")
+	}
+	if in.CommitEvery < 1 {
+		add("ingest.commit_every", "must be at least 1")
+	}
+	if in.BatchRows < 1024 || in.BatchRows > 1<<20 {
+		add("ingest.batch_rows", "%d must be between 1024 and 1048576", in.BatchRows)
+	}
+	if in.MaxLineBytes < 1024 {
+		add("ingest.max_line_bytes", "%d must be at least 1024", in.MaxLineBytes)
+	}
+	if in.TargetFileMB < 1 {
+		add("ingest.target_file_mb", "must be at least 1")
+	}
+	if in.MemoryLimitMB < 64 {
+		add("ingest.memory_limit_mb", "must be at least 64")
+	}
+
+	if _, err := cron.ParseStandard(c.Schedule.Cron); err != nil {
+		add("schedule.cron", "%q: %v (use 5 fields: minute hour day-of-month month day-of-week)", c.Schedule.Cron, err)
+	}
+	if _, err := time.LoadLocation(c.Schedule.Timezone); err != nil {
+		add("schedule.timezone", "unknown time zone %q", c.Schedule.Timezone)
+	}
+	if c.Schedule.DayOffset < 0 || c.Schedule.DayOffset > 30 {
+		add("schedule.day_offset", "%d must be between 0 and 30", c.Schedule.DayOffset)
+	}
+	if c.Schedule.CatchUpDays < 0 || c.Schedule.CatchUpDays > 366 {
+		add("schedule.catch_up_days", "%d must be between 0 and 366", c.Schedule.CatchUpDays)
+	}
+	for _, role := range sortedKeys(c.Clusters) {
+		path := "clusters." + role
+		if !contains(Roles, role) {
+			add(path, "unknown role; use one of: %s", strings.Join(Roles, ", "))
+			continue
+		}
+		r := c.Clusters[role]
+		if r.InstanceCount < 1 {
+			add(path+".instance_count", "must be at least 1")
+		}
+		if r.MaxRuntime.Duration < 0 {
+			add(path+".max_runtime", "must not be negative")
+		}
+	}
+	if len(p) > 0 {
+		return &ValidationError{Problems: p}
+	}
+	return nil
+}
+
+func optionKnown(f formats.Format, key string) bool {
+	if _, ok := f.Options[key]; ok {
+		return true
+	}
+	for k := range f.Options {
+		if strings.HasSuffix(k, ".*") && strings.HasPrefix(key, strings.TrimSuffix(k, "*")) {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,140 @@
+// Package catalog opens the Iceberg catalog a pipeline shares with every other
+// engine (an SQL catalog in a SQLite file on one machine; Glue on AWS), and
+// creates and evolves spotlake's tables in it from package schemas.
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/apache/iceberg-go"
+	icat "github.com/apache/iceberg-go/catalog"
+	sqlcat "github.com/apache/iceberg-go/catalog/sql"
+	"github.com/apache/iceberg-go/table"
+	"github.com/uptrace/bun/driver/sqliteshim"
+
+	"github.com/spotlake/spotlake/schemas"
+)
+
+// Options say which catalog to open.
+type Options struct {
+	Type      string // sql
+	Name      string // catalog name, shared by every engine
+	URI       string // SQLite file path
+	Warehouse string // folder or URL under which new tables are placed
+}
+
+// Open opens (and on first use creates) the catalog.
+func Open(ctx context.Context, o Options) (icat.Catalog, error) {
+	switch o.Type {
+	case "sql":
+		return openSQLite(ctx, o)
+	default:
+		return nil, fmt.Errorf("catalog type %q is not available in this release", o.Type)
+	}
+}
+
+func openSQLite(ctx context.Context, o Options) (icat.Catalog, error) {
+	path := strings.TrimPrefix(o.URI, "file://")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("catalog folder: %w", err)
+	}
+	wh := o.Warehouse
+	if !strings.Contains(wh, "://") {
+		abs, err := filepath.Abs(wh)
+		if err != nil {
+			return nil, err
+		}
+		wh = "file://" + filepath.ToSlash(abs)
+	}
+	// WAL and a busy timeout let readers (pyiceberg, `tables list`) and one
+	// writer share the file without "database is locked" failures.
+	dsn := "file:" + path + "?_pragma=busy_timeout(15000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	cat, err := icat.Load(ctx, o.Name, iceberg.Properties{
+		"type":                "sql",
+		"uri":                 dsn,
+		sqlcat.DriverKey:      sqliteshim.ShimName,
+		sqlcat.DialectKey:     string(sqlcat.SQLite),
+		"warehouse":           wh,
+		"init_catalog_tables": "true",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open SQLite catalog %s: %w", path, err)
+	}
+	return cat, nil
+}
+
+// Close releases the catalog's resources when it holds any.
+func Close(cat icat.Catalog) error {
+	if c, ok := cat.(icat.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
+
+// Ident is the identifier of a pipeline's table.
+func Ident(namespace, name string) table.Identifier { return table.Identifier{namespace, name} }
+
+// EnsureTable loads the named spotlake table, creating the namespace and the
+// table from its schema on first use and adding columns that a newer schema
+// has (schema evolution never rewrites data).
+func EnsureTable(ctx context.Context, cat icat.Catalog, namespace, name string) (*table.Table, error) {
+	def, ok := schemas.Get(name)
+	if !ok {
+		return nil, fmt.Errorf("no schema for table %s", name)
+	}
+	ident := Ident(namespace, name)
+	tbl, err := cat.LoadTable(ctx, ident)
+	if err == nil {
+		return evolve(ctx, tbl, def)
+	}
+	if !errors.Is(err, icat.ErrNoSuchTable) {
+		return nil, fmt.Errorf("load table %s: %w", strings.Join(ident, "."), err)
+	}
+	if err := cat.CreateNamespace(ctx, table.Identifier{namespace}, nil); err != nil && !errors.Is(err, icat.ErrNamespaceAlreadyExists) {
+		return nil, fmt.Errorf("create namespace %s: %w", namespace, err)
+	}
+	spec, err := def.Spec()
+	if err != nil {
+		return nil, err
+	}
+	tbl, err = cat.CreateTable(ctx, ident, def.Schema, icat.WithPartitionSpec(&spec), icat.WithProperties(def.Properties))
+	if errors.Is(err, icat.ErrTableAlreadyExists) {
+		// Another process created it first: use theirs.
+		return cat.LoadTable(ctx, ident)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create table %s: %w", strings.Join(ident, "."), err)
+	}
+	return tbl, nil
+}
+
+// evolve adds the columns of def missing from tbl, as optional columns.
+func evolve(ctx context.Context, tbl *table.Table, def schemas.Table) (*table.Table, error) {
+	var missing []iceberg.NestedField
+	for _, f := range def.Schema.Fields() {
+		if _, ok := tbl.Schema().FindFieldByName(f.Name); !ok {
+			missing = append(missing, f)
+		}
+	}
+	if len(missing) == 0 {
+		return tbl, nil
+	}
+	tx := tbl.NewTransaction()
+	up := tx.UpdateSchema(true, false)
+	for _, f := range missing {
+		up = up.AddColumn([]string{f.Name}, f.Type, f.Doc, false, nil)
+	}
+	if err := up.Commit(); err != nil {
+		return nil, fmt.Errorf("add columns to %s: %w", def.Name, err)
+	}
+	out, err := tx.Commit(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("commit new columns of %s: %w", def.Name, err)
+	}
+	return out, nil
+}

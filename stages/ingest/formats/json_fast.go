@@ -1,0 +1,1201 @@
+package formats
+
+// Shared helpers of the JSON formats (cowrie, navigator, jsonl): a scanner
+// that walks one JSON object line member by member without building a tree,
+// a string arena that turns the strings an event keeps into one allocation,
+// and time parsers that work on bytes.
+//
+// The scanner is strict about JSON syntax (RFC 8259) with three leniencies,
+// all of which keep data rather than reject it: raw control characters inside
+// strings are accepted, invalid UTF-8 and lone surrogate escapes become
+// U+FFFD (as encoding/json does), and a UTF-8 byte order mark before the
+// object is skipped.
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// jsonKind is the type of a JSON value.
+type jsonKind uint8
+
+const (
+	jsonNull jsonKind = iota
+	jsonFalse
+	jsonTrue
+	jsonNumber
+	jsonString
+	jsonArray
+	jsonObject
+)
+
+// jsonVal is one JSON value of a line. b is the unescaped text of a string,
+// the literal of a number, true, false or null, and the JSON text of an array
+// or object. b points into the line or the scanner's scratch buffer and is
+// valid until the next line.
+type jsonVal struct {
+	kind jsonKind
+	b    []byte
+}
+
+// jsonMaxDepth bounds the nesting of arrays and objects.
+const jsonMaxDepth = 512
+
+// jsonSyntaxError is malformed JSON: what is wrong and the byte offset in the line.
+type jsonSyntaxError struct {
+	msg string
+	off int
+}
+
+func (e *jsonSyntaxError) Error() string {
+	return e.msg + " (offset " + strconv.Itoa(e.off) + ")"
+}
+
+// jsonIter reads the members of one object (or the elements of one array).
+type jsonIter struct {
+	b     []byte
+	pos   int
+	n     int  // members or elements read so far
+	ascii bool // b is all ASCII: strings need no UTF-8 check
+	esc   *[]byte
+}
+
+func (it *jsonIter) fail(msg string, pos int) error {
+	return &jsonSyntaxError{msg: msg, off: pos}
+}
+
+func (it *jsonIter) skipWS() {
+	for it.pos < len(it.b) {
+		switch it.b[it.pos] {
+		case ' ', '\t', '\n', '\r':
+			it.pos++
+		default:
+			return
+		}
+	}
+}
+
+// jsonOpenLine starts reading line as one JSON object. A blank line gives ErrSkip.
+func jsonOpenLine(it *jsonIter, line []byte, esc *[]byte) error {
+	*esc = (*esc)[:0]
+	*it = jsonIter{b: line, esc: esc, ascii: jsonASCII(line)}
+	if len(line) >= 3 && line[0] == 0xEF && line[1] == 0xBB && line[2] == 0xBF {
+		it.pos = 3
+	}
+	it.skipWS()
+	if it.pos >= len(line) {
+		return ErrSkip // a blank line
+	}
+	switch c := line[it.pos]; c {
+	case '{':
+		it.pos++
+		return nil
+	case '[':
+		return it.fail("found an array", it.pos)
+	case '"':
+		return it.fail("found a string", it.pos)
+	default:
+		return it.fail("invalid character "+jsonQuoteByte(c), it.pos)
+	}
+}
+
+// jsonSub returns an iterator over the members or elements of a nested
+// object or array, given its JSON text as read (and so validated) by value.
+// Strings it unescapes go to esc.
+func jsonSub(raw []byte, esc *[]byte) jsonIter {
+	return jsonIter{b: raw, pos: 1, esc: esc, ascii: jsonASCII(raw)}
+}
+
+// end checks that nothing but white space follows the object.
+func (it *jsonIter) end() error {
+	it.skipWS()
+	if it.pos < len(it.b) {
+		return it.fail("data after the object", it.pos)
+	}
+	return nil
+}
+
+// member reads the next member of the object. ok is false after the closing brace.
+func (it *jsonIter) member() (key []byte, v jsonVal, ok bool, err error) {
+	it.skipWS()
+	if it.pos >= len(it.b) {
+		return nil, v, false, it.fail("unexpected end of line in object", it.pos)
+	}
+	c := it.b[it.pos]
+	if c == '}' {
+		it.pos++
+		return nil, v, false, nil
+	}
+	if it.n > 0 {
+		if c != ',' {
+			return nil, v, false, it.fail("expected ',' or '}' after object member, found "+jsonQuoteByte(c), it.pos)
+		}
+		it.pos++
+		it.skipWS()
+		if it.pos >= len(it.b) {
+			return nil, v, false, it.fail("unexpected end of line in object", it.pos)
+		}
+		c = it.b[it.pos]
+	}
+	if c != '"' {
+		return nil, v, false, it.fail("expected '\"' to start an object key, found "+jsonQuoteByte(c), it.pos)
+	}
+	it.pos++
+	key, err = it.key()
+	if err != nil {
+		return nil, v, false, err
+	}
+	it.skipWS()
+	if it.pos >= len(it.b) || it.b[it.pos] != ':' {
+		if it.pos >= len(it.b) {
+			return nil, v, false, it.fail("unexpected end of line after object key", it.pos)
+		}
+		return nil, v, false, it.fail("expected ':' after object key, found "+jsonQuoteByte(it.b[it.pos]), it.pos)
+	}
+	it.pos++
+	it.skipWS()
+	v, err = it.value(1)
+	if err != nil {
+		return nil, v, false, err
+	}
+	it.n++
+	return key, v, true, nil
+}
+
+// element reads the next element of an array. ok is false after the closing bracket.
+func (it *jsonIter) element() (v jsonVal, ok bool, err error) {
+	it.skipWS()
+	if it.pos >= len(it.b) {
+		return v, false, it.fail("unexpected end of line in array", it.pos)
+	}
+	c := it.b[it.pos]
+	if c == ']' {
+		it.pos++
+		return v, false, nil
+	}
+	if it.n > 0 {
+		if c != ',' {
+			return v, false, it.fail("expected ',' or ']' after array element, found "+jsonQuoteByte(c), it.pos)
+		}
+		it.pos++
+		it.skipWS()
+	}
+	v, err = it.value(1)
+	if err != nil {
+		return v, false, err
+	}
+	it.n++
+	return v, true, nil
+}
+
+// value reads the value at the current position (white space skipped).
+func (it *jsonIter) value(depth int) (jsonVal, error) {
+	if it.pos >= len(it.b) {
+		return jsonVal{}, it.fail("unexpected end of line, expected a value", it.pos)
+	}
+	start := it.pos
+	switch c := it.b[it.pos]; c {
+	case '"':
+		it.pos++
+		s, err := it.str()
+		return jsonVal{kind: jsonString, b: s}, err
+	case '{':
+		if err := it.skipObject(depth); err != nil {
+			return jsonVal{}, err
+		}
+		return jsonVal{kind: jsonObject, b: it.b[start:it.pos]}, nil
+	case '[':
+		if err := it.skipArray(depth); err != nil {
+			return jsonVal{}, err
+		}
+		return jsonVal{kind: jsonArray, b: it.b[start:it.pos]}, nil
+	case 't':
+		return it.literal("true", jsonTrue)
+	case 'f':
+		return it.literal("false", jsonFalse)
+	case 'n':
+		return it.literal("null", jsonNull)
+	default:
+		if c == '-' || (c >= '0' && c <= '9') {
+			return it.number()
+		}
+		return jsonVal{}, it.fail("invalid character "+jsonQuoteByte(c)+" looking for a value", it.pos)
+	}
+}
+
+func (it *jsonIter) literal(lit string, kind jsonKind) (jsonVal, error) {
+	start := it.pos
+	if len(it.b)-start < len(lit) || string(it.b[start:start+len(lit)]) != lit {
+		return jsonVal{}, it.fail("invalid literal, expected "+lit, start)
+	}
+	it.pos += len(lit)
+	return jsonVal{kind: kind, b: it.b[start:it.pos]}, nil
+}
+
+func (it *jsonIter) number() (jsonVal, error) {
+	b, i, start := it.b, it.pos, it.pos
+	if b[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		j := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		return i - j
+	}
+	if i < len(b) && b[i] == '0' {
+		i++
+	} else if digits() == 0 {
+		return jsonVal{}, it.fail("invalid number", start)
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return jsonVal{}, it.fail("invalid number", start)
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return jsonVal{}, it.fail("invalid number", start)
+		}
+	}
+	it.pos = i
+	return jsonVal{kind: jsonNumber, b: b[start:i]}, nil
+}
+
+// str reads a string whose opening quote is just before it.pos and returns
+// its unescaped text.
+func (it *jsonIter) str() ([]byte, error) {
+	b := it.b
+	start := it.pos
+	n := bytes.IndexByte(b[start:], '"')
+	if n < 0 {
+		return nil, it.fail("unterminated string", start-1)
+	}
+	s := b[start : start+n]
+	if bytes.IndexByte(s, '\\') >= 0 || (!it.ascii && !utf8.Valid(s)) {
+		return it.strSlow(start, start)
+	}
+	it.pos = start + n + 1
+	return s, nil
+}
+
+// key reads an object key (the opening quote just before it.pos): keys are
+// short, so a byte loop beats IndexByte's call.
+func (it *jsonIter) key() ([]byte, error) {
+	b := it.b
+	start := it.pos
+	for i := start; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			s := b[start:i]
+			if !it.ascii && !utf8.Valid(s) {
+				return it.strSlow(start, start)
+			}
+			it.pos = i + 1
+			return s, nil
+		case '\\':
+			return it.strSlow(start, start)
+		}
+	}
+	return nil, it.fail("unterminated string", start-1)
+}
+
+// jsonASCII reports whether b is all ASCII.
+func jsonASCII(b []byte) bool {
+	const hi = 0x8080808080808080
+	var acc uint64
+	i := 0
+	for ; i+32 <= len(b); i += 32 {
+		acc |= binary.LittleEndian.Uint64(b[i:]) | binary.LittleEndian.Uint64(b[i+8:]) |
+			binary.LittleEndian.Uint64(b[i+16:]) | binary.LittleEndian.Uint64(b[i+24:])
+	}
+	for ; i+8 <= len(b); i += 8 {
+		acc |= binary.LittleEndian.Uint64(b[i:])
+	}
+	for ; i < len(b); i++ {
+		acc |= uint64(b[i])
+	}
+	return acc&hi == 0
+}
+
+// strSlow unescapes a string into the scratch buffer; b[start:i] is plain text.
+func (it *jsonIter) strSlow(start, i int) ([]byte, error) {
+	b := it.b
+	esc := *it.esc
+	mark := len(esc)
+	esc = append(esc, b[start:i]...)
+	for {
+		if i >= len(b) {
+			*it.esc = esc
+			return nil, it.fail("unterminated string", start-1)
+		}
+		c := b[i]
+		switch {
+		case c == '"':
+			it.pos = i + 1
+			*it.esc = esc
+			return esc[mark:], nil
+		case c == '\\':
+			if i+1 >= len(b) {
+				*it.esc = esc
+				return nil, it.fail("unterminated string", start-1)
+			}
+			switch e := b[i+1]; e {
+			case '"', '\\', '/':
+				esc = append(esc, e)
+			case 'b':
+				esc = append(esc, '\b')
+			case 'f':
+				esc = append(esc, '\f')
+			case 'n':
+				esc = append(esc, '\n')
+			case 'r':
+				esc = append(esc, '\r')
+			case 't':
+				esc = append(esc, '\t')
+			case 'u':
+				r, ok := jsonHex4(b[i+2:])
+				if !ok {
+					*it.esc = esc
+					return nil, it.fail("invalid \\u escape in string", i)
+				}
+				i += 6
+				if r >= 0xD800 && r < 0xDC00 {
+					// A high surrogate: combine with a following low one.
+					if i+1 < len(b) && b[i] == '\\' && b[i+1] == 'u' {
+						if r2, ok := jsonHex4(b[i+2:]); ok && r2 >= 0xDC00 && r2 < 0xE000 {
+							r = (r-0xD800)<<10 | (r2 - 0xDC00) + 0x10000
+							i += 6
+						} else {
+							r = utf8.RuneError
+						}
+					} else {
+						r = utf8.RuneError
+					}
+				} else if r >= 0xDC00 && r < 0xE000 {
+					r = utf8.RuneError
+				}
+				esc = utf8.AppendRune(esc, r)
+				continue
+			default:
+				*it.esc = esc
+				return nil, it.fail("invalid escape "+jsonQuoteByte(e)+" in string", i)
+			}
+			i += 2
+		case c < utf8.RuneSelf:
+			esc = append(esc, c)
+			i++
+		default:
+			r, size := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError && size == 1 {
+				esc = append(esc, "\uFFFD"...)
+			} else {
+				esc = append(esc, b[i:i+size]...)
+			}
+			i += size
+		}
+	}
+}
+
+func jsonHex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// skipStr validates a string (the opening quote at it.pos) without
+// unescaping it. UTF-8 is checked when the text is kept.
+func (it *jsonIter) skipStr() error {
+	b := it.b
+	start := it.pos
+	i := start + 1
+	q := bytes.IndexByte(b[i:], '"')
+	if q < 0 {
+		return it.fail("unterminated string", start)
+	}
+	q += i
+	for {
+		bs := bytes.IndexByte(b[i:q], '\\')
+		if bs < 0 {
+			it.pos = q + 1
+			return nil
+		}
+		j := i + bs
+		if j+1 >= len(b) {
+			return it.fail("unterminated string", start)
+		}
+		switch b[j+1] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			i = j + 2
+		case 'u':
+			if _, ok := jsonHex4(b[j+2:]); !ok {
+				return it.fail("invalid \\u escape in string", j)
+			}
+			i = j + 6
+		default:
+			return it.fail("invalid escape "+jsonQuoteByte(b[j+1])+" in string", j)
+		}
+		if i > q { // the quote found was escaped: find the next one
+			n := bytes.IndexByte(b[i:], '"')
+			if n < 0 {
+				return it.fail("unterminated string", start)
+			}
+			q = i + n
+		}
+	}
+}
+
+func (it *jsonIter) skipObject(depth int) error {
+	if depth > jsonMaxDepth {
+		return it.fail("nesting too deep", it.pos)
+	}
+	it.pos++ // '{'
+	for n := 0; ; n++ {
+		it.skipWS()
+		if it.pos >= len(it.b) {
+			return it.fail("unexpected end of line in object", it.pos)
+		}
+		c := it.b[it.pos]
+		if c == '}' {
+			it.pos++
+			return nil
+		}
+		if n > 0 {
+			if c != ',' {
+				return it.fail("expected ',' or '}' after object member, found "+jsonQuoteByte(c), it.pos)
+			}
+			it.pos++
+			it.skipWS()
+			if it.pos >= len(it.b) {
+				return it.fail("unexpected end of line in object", it.pos)
+			}
+			c = it.b[it.pos]
+		}
+		if c != '"' {
+			return it.fail("expected '\"' to start an object key, found "+jsonQuoteByte(c), it.pos)
+		}
+		if err := it.skipStr(); err != nil {
+			return err
+		}
+		it.skipWS()
+		if it.pos >= len(it.b) || it.b[it.pos] != ':' {
+			return it.fail("expected ':' after object key", it.pos)
+		}
+		it.pos++
+		it.skipWS()
+		if err := it.skipValue(depth + 1); err != nil {
+			return err
+		}
+	}
+}
+
+func (it *jsonIter) skipArray(depth int) error {
+	if depth > jsonMaxDepth {
+		return it.fail("nesting too deep", it.pos)
+	}
+	it.pos++ // '['
+	for n := 0; ; n++ {
+		it.skipWS()
+		if it.pos >= len(it.b) {
+			return it.fail("unexpected end of line in array", it.pos)
+		}
+		c := it.b[it.pos]
+		if c == ']' {
+			it.pos++
+			return nil
+		}
+		if n > 0 {
+			if c != ',' {
+				return it.fail("expected ',' or ']' after array element, found "+jsonQuoteByte(c), it.pos)
+			}
+			it.pos++
+			it.skipWS()
+		}
+		if err := it.skipValue(depth + 1); err != nil {
+			return err
+		}
+	}
+}
+
+func (it *jsonIter) skipValue(depth int) error {
+	if it.pos >= len(it.b) {
+		return it.fail("unexpected end of line, expected a value", it.pos)
+	}
+	switch c := it.b[it.pos]; c {
+	case '"':
+		return it.skipStr()
+	case '{':
+		return it.skipObject(depth)
+	case '[':
+		return it.skipArray(depth)
+	default:
+		_, err := it.value(depth)
+		return err
+	}
+}
+
+// jsonQuoteByte renders a byte for an error message.
+func jsonQuoteByte(c byte) string {
+	if c >= 0x20 && c < 0x7f {
+		return "'" + string(rune(c)) + "'"
+	}
+	const hex = "0123456789abcdef"
+	return "'\\x" + string([]byte{hex[c>>4], hex[c&15]}) + "'"
+}
+
+// jsonShow renders a value for an error message: strings quoted, everything
+// cut to a few dozen bytes so that a message never carries a whole line.
+func jsonShow(v jsonVal) string {
+	const max = 40
+	b := v.b
+	cut := len(b) > max
+	if cut {
+		b = b[:max]
+		for len(b) > 0 && !utf8.Valid(b) { // do not split a rune
+			b = b[:len(b)-1]
+		}
+	}
+	var s string
+	if v.kind == jsonString {
+		s = strconv.Quote(string(b))
+	} else {
+		s = string(b)
+	}
+	if cut {
+		s += "…"
+	}
+	return s
+}
+
+// strArena collects the text of the strings one event keeps and makes them
+// one allocation when the event is done, instead of one per string.
+type strArena struct {
+	buf []byte
+	fix []strFix
+}
+
+// strFix says where a piece of the arena goes: a string field, or the key or
+// value of an attribute (by index, since Attrs may grow meanwhile).
+type strFix struct {
+	dst      *string
+	attr     int32
+	key      bool
+	off, end int32
+}
+
+func (a *strArena) reset() {
+	a.buf = a.buf[:0]
+	a.fix = a.fix[:0]
+}
+
+// set will store v in *dst; empty v leaves *dst as it is.
+func (a *strArena) set(dst *string, v []byte) {
+	if len(v) == 0 {
+		return
+	}
+	off := len(a.buf)
+	a.buf = append(a.buf, v...)
+	a.fix = append(a.fix, strFix{dst: dst, off: int32(off), end: int32(len(a.buf))})
+}
+
+// attr appends attribute key=v; empty v is dropped as Event.Attr does.
+func (a *strArena) attr(ev *Event, key string, v []byte) {
+	if len(v) == 0 {
+		return
+	}
+	ev.Attrs = append(ev.Attrs, KV{Key: key})
+	off := len(a.buf)
+	a.buf = append(a.buf, v...)
+	a.fix = append(a.fix, strFix{attr: int32(len(ev.Attrs) - 1), off: int32(off), end: int32(len(a.buf))})
+}
+
+// attrKey is attr with a key that is not interned.
+func (a *strArena) attrKey(ev *Event, key, v []byte) {
+	if len(v) == 0 {
+		return
+	}
+	a.attr(ev, "", v)
+	off := len(a.buf)
+	a.buf = append(a.buf, key...)
+	a.fix = append(a.fix, strFix{attr: int32(len(ev.Attrs) - 1), key: true, off: int32(off), end: int32(len(a.buf))})
+}
+
+// done makes the strings and stores them in ev.
+func (a *strArena) done(ev *Event) {
+	if len(a.fix) == 0 {
+		return
+	}
+	s := string(a.buf)
+	for _, f := range a.fix {
+		v := s[f.off:f.end]
+		switch {
+		case f.dst != nil:
+			*f.dst = v
+		case f.key:
+			ev.Attrs[f.attr].Key = v
+		default:
+			ev.Attrs[f.attr].Value = v
+		}
+	}
+	a.reset()
+}
+
+// jsonDec is the per-parser state of the JSON formats.
+type jsonDec struct {
+	it     jsonIter
+	esc    []byte
+	keyBuf []byte
+	keys   map[string]string
+	arena  strArena
+}
+
+// jsonMaxKeys bounds the interned attribute keys of one parser; further keys
+// are copied per event.
+const jsonMaxKeys = 4096
+
+func (d *jsonDec) open(line []byte) error {
+	d.arena.reset()
+	return jsonOpenLine(&d.it, line, &d.esc)
+}
+
+// attr stores one source field as attributes: scalars as their text, arrays
+// as their JSON text, objects flattened with dotted keys; null is dropped.
+// key is d.keyBuf[:klen].
+func (d *jsonDec) attr(ev *Event, klen int, v jsonVal) {
+	switch v.kind {
+	case jsonNull:
+	case jsonObject:
+		d.flatten(ev, klen, v.b)
+	case jsonArray:
+		d.attrBytes(ev, d.keyBuf[:klen], jsonValidUTF8(v.b, &d.esc))
+	default:
+		d.attrBytes(ev, d.keyBuf[:klen], v.b)
+	}
+}
+
+// attrNamed is attr for a top-level member whose key is still in the line.
+func (d *jsonDec) attrNamed(ev *Event, key []byte, v jsonVal) {
+	switch v.kind {
+	case jsonNull:
+	case jsonString, jsonNumber, jsonTrue, jsonFalse:
+		d.attrBytes(ev, key, v.b)
+	default:
+		d.keyBuf = append(d.keyBuf[:0], key...)
+		d.attr(ev, len(d.keyBuf), v)
+	}
+}
+
+func (d *jsonDec) attrBytes(ev *Event, key, v []byte) {
+	if len(v) == 0 {
+		return
+	}
+	if k, ok := d.keys[string(key)]; ok {
+		d.arena.attr(ev, k, v)
+		return
+	}
+	if d.keys == nil {
+		d.keys = make(map[string]string)
+	}
+	if len(d.keys) < jsonMaxKeys {
+		k := string(key)
+		d.keys[k] = k
+		d.arena.attr(ev, k, v)
+		return
+	}
+	d.arena.attrKey(ev, key, v)
+}
+
+// intern returns key as a string, shared between events while the key table has room.
+func (d *jsonDec) intern(key []byte) string {
+	if k, ok := d.keys[string(key)]; ok {
+		return k
+	}
+	k := string(key)
+	if d.keys == nil {
+		d.keys = make(map[string]string)
+	}
+	if len(d.keys) < jsonMaxKeys {
+		d.keys[k] = k
+	}
+	return k
+}
+
+// flatten stores the members of object raw under "<key>.<member>".
+func (d *jsonDec) flatten(ev *Event, klen int, raw []byte) {
+	sub := jsonSub(raw, &d.esc)
+	if !jsonHasMember(raw) {
+		d.attrBytes(ev, d.keyBuf[:klen], []byte("{}"))
+		return
+	}
+	for {
+		k, v, ok, err := sub.member()
+		if err != nil || !ok {
+			return // raw was validated when it was read
+		}
+		d.keyBuf = append(append(d.keyBuf[:klen], '.'), k...)
+		d.attr(ev, len(d.keyBuf), v)
+	}
+}
+
+// jsonHasMember reports whether a validated object's text has a member.
+func jsonHasMember(raw []byte) bool {
+	for _, c := range raw[1:] {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+		case '}':
+			return false
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// jsonValidUTF8 returns b, or a copy with invalid UTF-8 replaced by U+FFFD.
+func jsonValidUTF8(b []byte, scratch *[]byte) []byte {
+	if utf8.Valid(b) {
+		return b
+	}
+	mark := len(*scratch)
+	s := *scratch
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if r == utf8.RuneError && size == 1 {
+			s = append(s, "\uFFFD"...)
+		} else {
+			s = append(s, b[:size]...)
+		}
+		b = b[size:]
+	}
+	*scratch = s
+	return s[mark:]
+}
+
+// jsonText is the text a value gives a string column: strings unescaped,
+// other scalars as written, arrays and objects as JSON text, null as nothing.
+func (d *jsonDec) text(v jsonVal) []byte {
+	switch v.kind {
+	case jsonNull:
+		return nil
+	case jsonArray, jsonObject:
+		return jsonValidUTF8(v.b, &d.esc)
+	default:
+		return v.b
+	}
+}
+
+// jsonScalar is the text of a scalar for a string column: null gives nothing.
+func jsonScalar(v jsonVal) []byte {
+	if v.kind == jsonNull {
+		return nil
+	}
+	return v.b
+}
+
+// jsonInt parses an integer value given as a JSON number or a string of
+// digits; ok is false for anything else, and for numbers out of [min, max].
+// null and "" give absent=true.
+func jsonInt(v jsonVal, min, max int64) (n int64, absent, ok bool) {
+	switch v.kind {
+	case jsonNull:
+		return 0, true, true
+	case jsonNumber, jsonString:
+		if v.kind == jsonString && (len(v.b) == 0 || (len(v.b) == 1 && v.b[0] == '-')) {
+			return 0, true, true
+		}
+		n, ok := jfDec64(v.b)
+		if !ok || n < min || n > max {
+			return 0, false, false
+		}
+		return n, false, true
+	}
+	return 0, false, false
+}
+
+// jfDec64 parses an optionally signed decimal integer. A fraction of
+// zeros (443.0, as some JSON writers render integers) is accepted.
+func jfDec64(b []byte) (int64, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	neg := b[0] == '-'
+	if neg || b[0] == '+' {
+		b = b[1:]
+		if len(b) == 0 {
+			return 0, false
+		}
+	}
+	var n int64
+	i := 0
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c < '0' || c > '9' {
+			break
+		}
+		if n > (1<<63-1-9)/10 {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if i == 0 {
+		return 0, false
+	}
+	if i < len(b) {
+		if b[i] != '.' || i+1 == len(b) {
+			return 0, false
+		}
+		for _, c := range b[i+1:] {
+			if c != '0' {
+				return 0, false
+			}
+		}
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// jfRFC3339 parses an RFC 3339 time: YYYY-MM-DD, 'T' (or 't' or a space),
+// hh:mm:ss, an optional fraction and a zone (Z or ±hh:mm, also ±hhmm). A time
+// without zone is read in noZone, and rejected when noZone is nil.
+func jfRFC3339(b []byte, noZone *time.Location) (time.Time, bool) {
+	if len(b) < 19 || b[4] != '-' || b[7] != '-' || b[13] != ':' || b[16] != ':' {
+		return time.Time{}, false
+	}
+	if c := b[10]; c != 'T' && c != 't' && c != ' ' {
+		return time.Time{}, false
+	}
+	year, ok1 := jfDigits(b[0:4])
+	month, ok2 := jfDigits(b[5:7])
+	day, ok3 := jfDigits(b[8:10])
+	hour, ok4 := jfDigits(b[11:13])
+	min, ok5 := jfDigits(b[14:16])
+	sec, ok6 := jfDigits(b[17:19])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) {
+		return time.Time{}, false
+	}
+	i := 19
+	nsec := 0
+	if i < len(b) && b[i] == '.' {
+		i++
+		j := i
+		scale := 100000000
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			nsec += int(b[i]-'0') * scale
+			scale /= 10
+			i++
+		}
+		if i == j {
+			return time.Time{}, false
+		}
+	}
+	offset := 0
+	switch {
+	case i == len(b):
+		if noZone == nil {
+			return time.Time{}, false
+		}
+		if noZone != time.UTC {
+			if !jfCivilOK(year, month, day, hour, min, sec) {
+				return time.Time{}, false
+			}
+			return time.Date(year, time.Month(month), day, hour, min, sec, nsec, noZone).UTC(), true
+		}
+	case b[i] == 'Z' || b[i] == 'z':
+		i++
+	case b[i] == '+' || b[i] == '-':
+		z := b[i+1:]
+		var zh, zm int
+		var ok bool
+		switch {
+		case len(z) == 5 && z[2] == ':':
+			var okh, okm bool
+			zh, okh = jfDigits(z[0:2])
+			zm, okm = jfDigits(z[3:5])
+			ok = okh && okm
+		case len(z) == 4:
+			var okh, okm bool
+			zh, okh = jfDigits(z[0:2])
+			zm, okm = jfDigits(z[2:4])
+			ok = okh && okm
+		}
+		if !ok || zh > 23 || zm > 59 {
+			return time.Time{}, false
+		}
+		offset = zh*3600 + zm*60
+		if b[i] == '-' {
+			offset = -offset
+		}
+		i = len(b)
+	}
+	if i != len(b) || !jfCivilOK(year, month, day, hour, min, sec) {
+		return time.Time{}, false
+	}
+	secs := jfDays(year, month, day)*86400 + int64(hour*3600+min*60+sec) - int64(offset)
+	return time.Unix(secs, int64(nsec)).UTC(), true
+}
+
+// jfDigits parses a fixed-width run of decimal digits.
+func jfDigits(b []byte) (int, bool) {
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// jfCivilOK checks the ranges of a calendar date and clock time.
+func jfCivilOK(year, month, day, hour, min, sec int) bool {
+	if month < 1 || month > 12 || day < 1 || hour > 23 || min > 59 || sec > 59 {
+		return false
+	}
+	dim := [...]int{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[month-1]
+	if month == 2 && year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+		dim = 29
+	}
+	return day <= dim
+}
+
+// jfDays returns the days from 1970-01-01 to the given date
+// (proleptic Gregorian; H. Hinnant's algorithm).
+func jfDays(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
+}
+
+// jfEpoch parses a decimal number of units since 1970 (unit is the
+// length of one unit in nanoseconds: 1e9 for seconds, 1e6 for ms...), with an
+// optional fraction. Exponents are accepted through a float conversion.
+func jfEpoch(b []byte, unit int64) (time.Time, bool) {
+	if len(b) == 0 {
+		return time.Time{}, false
+	}
+	neg := b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	var ip int64
+	i := 0
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		if ip > (1<<63-1-9)/10 {
+			return time.Time{}, false
+		}
+		ip = ip*10 + int64(b[i]-'0')
+	}
+	if i == 0 {
+		return time.Time{}, false
+	}
+	var frac, scale int64 = 0, 1
+	if i < len(b) && b[i] == '.' {
+		i++
+		j := i
+		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+			if i-j < 9 {
+				frac = frac*10 + int64(b[i]-'0')
+				scale *= 10
+			}
+		}
+		if i == j {
+			return time.Time{}, false
+		}
+	}
+	if i < len(b) {
+		if b[i] != 'e' && b[i] != 'E' {
+			return time.Time{}, false
+		}
+		s := string(b)
+		if neg {
+			s = "-" + s
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || f*float64(unit) > 9e18 || f*float64(unit) < -9e18 {
+			return time.Time{}, false
+		}
+		ns := int64(f * float64(unit))
+		return time.Unix(0, ns).UTC(), true
+	}
+	if ip > (1<<63-1)/unit-1 {
+		return time.Time{}, false
+	}
+	ns := ip*unit + frac*unit/scale
+	if neg {
+		ns = -ns
+	}
+	return time.Unix(ns/1e9, ns%1e9).UTC(), true
+}
+
+// jfNotObject is the error for a line that is not a JSON object (ErrSkip,
+// for a blank line, passes through).
+func jfNotObject(format string, err error) error {
+	if err == ErrSkip {
+		return err
+	}
+	return errors.New(format + ": not a JSON object: " + err.Error())
+}
+
+// jfFieldError is the error for a field whose value does not fit its column,
+// e.g. `cowrie: field "timestamp": "yesterday" is not an RFC 3339 time`.
+func jfFieldError(format, field string, v jsonVal, what string) error {
+	return errors.New(format + ": field " + strconv.Quote(field) + ": " + jsonShow(v) + " " + what)
+}
+
+// jfNoOptions rejects options for a format that has none.
+func jfNoOptions(format string, opts Options) error {
+	for k := range opts {
+		return fmt.Errorf("%s: unknown option %q (the format has no options)", format, k)
+	}
+	return nil
+}
+
+// jsonTarget is where a JSON path goes in a mapper: a target id of the format
+// and a rank (lower wins when several paths of one line fill the same target;
+// the losers become attributes). explicit targets take objects as JSON text
+// instead of descending into them.
+type jsonTarget struct {
+	id       int
+	rank     int
+	explicit bool
+}
+
+// jsonSlot is the value a line offers a target.
+type jsonSlot struct {
+	set  bool
+	rank int
+	key  string // the dotted path, for messages and for the attribute if displaced
+	v    jsonVal
+}
+
+// jsonMapper walks a line's object, sending the values of known dotted paths
+// to target slots and every other field to attributes.
+type jsonMapper struct {
+	d     jsonDec
+	paths map[string]jsonTarget
+	slots []jsonSlot
+	used  []int
+}
+
+func newJSONMapper(targets int, paths map[string]jsonTarget) *jsonMapper {
+	return &jsonMapper{paths: paths, slots: make([]jsonSlot, targets)}
+}
+
+// read parses line into slots and attributes. The slots stay valid until the
+// next line; the caller applies them and then calls d.arena.done(ev).
+func (m *jsonMapper) read(line []byte, ev *Event) error {
+	for _, id := range m.used {
+		m.slots[id] = jsonSlot{}
+	}
+	m.used = m.used[:0]
+	if err := m.d.open(line); err != nil {
+		return err
+	}
+	if err := m.walk(ev, &m.d.it, 0); err != nil {
+		m.d.arena.reset()
+		return err
+	}
+	if err := m.d.it.end(); err != nil {
+		m.d.arena.reset()
+		return err
+	}
+	return nil
+}
+
+// walk reads the members of one object; plen is the length of its dotted
+// path prefix in d.keyBuf (0 at the top level).
+func (m *jsonMapper) walk(ev *Event, it *jsonIter, plen int) error {
+	d := &m.d
+	for {
+		k, v, ok, err := it.member()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		path := k
+		if plen > 0 {
+			d.keyBuf = append(append(d.keyBuf[:plen], '.'), k...)
+			path = d.keyBuf
+		}
+		if t, hit := m.paths[string(path)]; hit && (v.kind != jsonObject || t.explicit) {
+			m.offer(ev, t, path, v)
+			continue
+		}
+		switch v.kind {
+		case jsonNull:
+		case jsonObject:
+			if plen == 0 {
+				d.keyBuf = append(d.keyBuf[:0], k...)
+			}
+			n := len(d.keyBuf)
+			if !jsonHasMember(v.b) {
+				d.attrBytes(ev, d.keyBuf[:n], []byte("{}"))
+				continue
+			}
+			sub := jsonSub(v.b, &d.esc)
+			if err := m.walk(ev, &sub, n); err != nil {
+				return err
+			}
+		default:
+			d.attrBytes(ev, path, d.text(v))
+		}
+	}
+}
+
+// offer gives v to target t unless a better-ranked path already filled it.
+// null and "" offer nothing (they stay out of the attributes too, as absent).
+func (m *jsonMapper) offer(ev *Event, t jsonTarget, path []byte, v jsonVal) {
+	if v.kind == jsonNull || (v.kind == jsonString && len(v.b) == 0) {
+		return
+	}
+	s := &m.slots[t.id]
+	if s.set {
+		if t.rank >= s.rank {
+			m.d.attrNamed(ev, path, v)
+			return
+		}
+		m.d.attrNamed(ev, []byte(s.key), s.v)
+	} else {
+		m.used = append(m.used, t.id)
+	}
+	*s = jsonSlot{set: true, rank: t.rank, key: m.d.intern(path), v: v}
+}

@@ -1,0 +1,5 @@
+package formats
+
+import "sort"
+
+func sortStrings(s []string) { sort.Strings(s) }
