@@ -88,6 +88,16 @@ func (l *Local) List(ctx context.Context, prefix string) ([]Object, error) {
 			}
 			return err
 		}
+		if info.Mode()&fs.ModeSymlink != 0 {
+			target, err := os.Stat(p)
+			if err != nil {
+				// A link to nothing is listed so that reading it fails loudly
+				// instead of the object silently vanishing.
+				out = append(out, Object{Key: filepath.ToSlash(rel), ModTime: info.ModTime(), ETag: "unreadable"})
+				return nil
+			}
+			info = target
+		}
 		if !info.Mode().IsRegular() {
 			return nil
 		}

@@ -885,7 +885,7 @@ func jfDec64(b []byte) (int64, bool) {
 // jfRFC3339 parses an RFC 3339 time: YYYY-MM-DD, 'T' (or 't' or a space),
 // hh:mm:ss, an optional fraction and a zone (Z or ±hh:mm, also ±hhmm). A time
 // without zone is read in noZone, and rejected when noZone is nil.
-func jfRFC3339(b []byte, noZone *time.Location) (time.Time, bool) {
+func jfRFC3339[T string | []byte](b T, noZone *time.Location) (time.Time, bool) {
 	if len(b) < 19 || b[4] != '-' || b[7] != '-' || b[13] != ':' || b[16] != ':' {
 		return time.Time{}, false
 	}
@@ -963,9 +963,10 @@ func jfRFC3339(b []byte, noZone *time.Location) (time.Time, bool) {
 }
 
 // jfDigits parses a fixed-width run of decimal digits.
-func jfDigits(b []byte) (int, bool) {
+func jfDigits[T string | []byte](b T) (int, bool) {
 	n := 0
-	for _, c := range b {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
 		if c < '0' || c > '9' {
 			return 0, false
 		}
@@ -1006,7 +1007,7 @@ func jfDays(y, m, d int) int64 {
 // jfEpoch parses a decimal number of units since 1970 (unit is the
 // length of one unit in nanoseconds: 1e9 for seconds, 1e6 for ms...), with an
 // optional fraction. Exponents are accepted through a float conversion.
-func jfEpoch(b []byte, unit int64) (time.Time, bool) {
+func jfEpoch[T string | []byte](b T, unit int64) (time.Time, bool) {
 	if len(b) == 0 {
 		return time.Time{}, false
 	}

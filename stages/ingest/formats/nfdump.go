@@ -173,7 +173,7 @@ func (p *nfdumpParser) Parse(line []byte, ev *Event) error {
 		v := f[i]
 		switch c.kind {
 		case nfTS:
-			t, ok := jfRFC3339([]byte(v), p.loc)
+			t, ok := jfRFC3339(v, p.loc)
 			if !ok {
 				return nfFieldError(c.name, v, "is not a time")
 			}

@@ -37,7 +37,7 @@ import (
 type Options struct {
 	Out     string    // root folder; writes Out/<source>/dt=YYYY-MM-DD/<file>
 	Days    int       // number of days, ending at End (inclusive)
-	End     time.Time // last day (UTC midnight; the time of day is ignored)
+	End     time.Time // last day: its calendar date is used, the time of day is ignored
 	Seed    int64     // same seed, same bytes
 	Scale   float64   // multiplies events per day; 1.0 = a demo-sized day (~30k lines over all sources); 0 means 1
 	Sources []string  // format names; empty = all ten
@@ -225,8 +225,9 @@ func splitmix(x uint64) uint64 {
 	return x ^ x>>31
 }
 
+// midnight is the UTC midnight of t's calendar date (in t's own location,
+// so that a local "2026-11-21 00:00 +0100" still means 2026-11-21).
 func midnight(t time.Time) time.Time {
-	t = t.UTC()
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
@@ -449,17 +450,11 @@ func genDay(src *source, w *world, opts Options, date time.Time) ([]FileStat, er
 		}
 		d.tag = 0
 	}
-	slices.SortStableFunc(d.recs, func(a, b rec) int {
+	slices.SortFunc(d.recs, func(a, b rec) int {
 		if a.file != b.file {
 			return int(a.file) - int(b.file)
 		}
-		switch {
-		case a.t < b.t:
-			return -1
-		case a.t > b.t:
-			return 1
-		}
-		return 0
+		return byTime(a, b)
 	})
 	dir := filepath.Join(opts.Out, src.name, "dt="+d.dt.ymd)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -547,6 +542,18 @@ func writeAtomic(path string, data []byte) error {
 	return err
 }
 
+// byTime orders records by time, then in the order they were emitted (their
+// place in the arena), so that the sort is stable without being a stable sort.
+func byTime(a, b rec) int {
+	switch {
+	case a.t < b.t:
+		return -1
+	case a.t > b.t:
+		return 1
+	}
+	return int(a.off - b.off)
+}
+
 // corpusChunk is how many records WriteCorpus generates and orders at a time.
 const corpusChunk = 8192
 
@@ -575,15 +582,7 @@ func WriteCorpus(w io.Writer, format string, n int64, seed int64, day time.Time)
 		for len(d.recs) < corpusChunk {
 			d.gen.activity(d, d.when())
 		}
-		slices.SortStableFunc(d.recs, func(a, b rec) int {
-			switch {
-			case a.t < b.t:
-				return -1
-			case a.t > b.t:
-				return 1
-			}
-			return 0
-		})
+		slices.SortFunc(d.recs, byTime)
 		for _, rc := range d.recs {
 			bw.line(d.arena[rc.off : rc.off+int64(rc.n)])
 			lines++

@@ -7,10 +7,13 @@ import "strings"
 
 func init() {
 	register(&source{name: "navigator", lines: 2000, per: 1.32, shape: &batch, weekend: 0.7,
-		new: func(w *world) generator { return &navGen{w: w} }})
+		new: func(w *world) generator { return &navGen{w: w, hiveIP: w.hostNamed("hive-1").ip} }})
 }
 
-type navGen struct{ w *world }
+type navGen struct {
+	w      *world
+	hiveIP string
+}
 
 func (g *navGen) layout(d *day) {
 	cuts := d.timeSplit(d.fileCount())
@@ -60,7 +63,7 @@ func (g *navGen) activity(d *day, t int64) {
 		g.hive(d, t, "HIVE", "HIVE-1", user, "hive", client.ip, op, text, db, table, obj, allowed)
 		if op == "QUERY" && allowed {
 			t = d.clamp(t + int64(between(r, 200, 3000))*int64(1e6))
-			g.hdfs(d, t, "hive", "", w.hostNamed("hive-1").ip, "open", "/user/hive/warehouse/"+tbl+"/000000_0", "", "", true)
+			g.hdfs(d, t, "hive", "", g.hiveIP, "open", "/user/hive/warehouse/"+tbl+"/000000_0", "", "", true)
 		}
 	case x < 45: // an Impala query
 		text := strings.Replace(pick(r, hiveQueries), "%s", db+"."+table, 1)

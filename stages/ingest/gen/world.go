@@ -231,7 +231,7 @@ func newWorld(seed int64) *world {
 		hadoop = append(hadoop, "dn"+string(app2(nil, i)))
 	}
 	for i, n := range hadoop {
-		add(kindHadoop, n, 2, 10+i, "")
+		add(kindHadoop, n, 4, 10+i, "")
 	}
 	for i := 0; i < 260; i++ {
 		u := w.users[r.IntN(len(w.users))]
