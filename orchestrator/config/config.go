@@ -5,11 +5,12 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"sort"
 	"strings"
 	"time"
 
@@ -120,17 +121,21 @@ type Role struct {
 var Roles = []string{"ingest", "ml", "viz"}
 
 // Duration is a time.Duration written as "90s", "2m", "1h30m".
-type Duration struct{ time.Duration }
+type Duration struct {
+	time.Duration
+	bad string // the text when it is not a duration; Validate reports it
+}
 
-// UnmarshalYAML reads a Go duration string.
+// UnmarshalYAML reads a Go duration string. A bad one is kept for Validate,
+// so that it is reported with its path alongside every other problem.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	var s string
-	if err := n.Decode(&s); err != nil {
-		return err
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration (use 90s, 5m, 1h)", n.Line, s)
+	v, err := time.ParseDuration(n.Value)
+	if err != nil || n.Kind != yaml.ScalarNode {
+		d.bad = n.Value
+		if d.bad == "" {
+			d.bad = "(not a scalar)"
+		}
+		return nil
 	}
 	d.Duration = v
 	return nil
@@ -149,7 +154,8 @@ func Load(path string) (*Config, error) {
 		return nil, err
 	}
 	c, err := Parse(b)
-	if err != nil {
+	var ve *ValidationError
+	if err != nil && !errors.As(err, &ve) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	abs, err := filepath.Abs(path)
@@ -158,26 +164,46 @@ func Load(path string) (*Config, error) {
 	}
 	c.Path = abs
 	c.Resolve(filepath.Dir(abs))
+	// Report decoding and validation problems together.
+	var all []string
+	if ve != nil {
+		all = ve.Problems
+	}
 	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		all = append(all, err.(*ValidationError).Problems...)
+	}
+	if len(all) > 0 {
+		return nil, fmt.Errorf("%s: %w", path, &ValidationError{Problems: all})
 	}
 	return c, nil
 }
 
 // Parse decodes b strictly (unknown fields are errors) and applies defaults.
-// It does not validate.
+// It does not validate. On a *ValidationError it still returns what decoded.
 func Parse(b []byte) (*Config, error) {
-	var c Config
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
-		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			return nil, &ValidationError{Problems: te.Errors}
-		}
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
 		return nil, fmt.Errorf("not valid YAML: %w", err)
 	}
+	// Unknown fields are errors, reported with their paths (yaml.v3's own
+	// strict mode gives line numbers only and stops at type errors).
+	var problems []string
+	if len(root.Content) > 0 {
+		problems = unknownFields(root.Content[0], reflect.TypeOf(Config{}), "")
+	}
+	var c Config
+	if err := root.Decode(&c); err != nil {
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return nil, fmt.Errorf("not valid YAML: %w", err)
+		}
+		problems = append(problems, te.Errors...)
+	}
 	c.Default()
+	if len(problems) > 0 {
+		// The config is returned too, so callers can validate the rest.
+		return &c, &ValidationError{Problems: problems}
+	}
 	return &c, nil
 }
 
@@ -229,4 +255,53 @@ func (c *Config) Source(name string) (Source, bool) {
 		}
 	}
 	return Source{}, false
+}
+
+// unknownFields walks a mapping node against the struct type t and lists keys
+// that have no field, with their paths.
+func unknownFields(n *yaml.Node, t reflect.Type, path string) []string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var out []string
+	switch {
+	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct && t != reflect.TypeOf(Duration{}):
+		fields := map[string]reflect.Type{}
+		var names []string
+		for i := 0; i < t.NumField(); i++ {
+			tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+			if tag == "" || tag == "-" {
+				continue
+			}
+			fields[tag] = t.Field(i).Type
+			names = append(names, tag)
+		}
+		sort.Strings(names)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i].Value
+			p := join(path, k)
+			ft, ok := fields[k]
+			if !ok {
+				out = append(out, fmt.Sprintf("%s: unknown field (line %d); known fields here: %s", p, n.Content[i].Line, strings.Join(names, ", ")))
+				continue
+			}
+			out = append(out, unknownFields(n.Content[i+1], ft, p)...)
+		}
+	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Map:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			out = append(out, unknownFields(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value))...)
+		}
+	case n.Kind == yaml.SequenceNode && t.Kind() == reflect.Slice:
+		for i, c := range n.Content {
+			out = append(out, unknownFields(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i))...)
+		}
+	}
+	return out
+}
+
+func join(path, k string) string {
+	if path == "" {
+		return k
+	}
+	return path + "." + k
 }

@@ -68,8 +68,8 @@ func (c *Config) Default() {
 		c.Clusters = map[string]Role{}
 	}
 	defaults := map[string]Role{
-		"ingest": {InstanceType: "m6i.xlarge", InstanceCount: 2, MaxRuntime: Duration{2 * time.Hour}},
-		"ml":     {InstanceType: "r6i.2xlarge", InstanceCount: 2, MaxRuntime: Duration{3 * time.Hour}},
+		"ingest": {InstanceType: "m6i.xlarge", InstanceCount: 2, MaxRuntime: Duration{Duration: 2 * time.Hour}},
+		"ml":     {InstanceType: "r6i.2xlarge", InstanceCount: 2, MaxRuntime: Duration{Duration: 3 * time.Hour}},
 		"viz":    {InstanceType: "m6i.large", InstanceCount: 1},
 	}
 	for _, name := range Roles {

@@ -81,12 +81,14 @@ func (c *Config) Validate() error {
 		if !ok {
 			add(path+".format", "unknown format %q; known: %s", s.Format, strings.Join(formats.Names(), ", "))
 		} else {
+			unknown := false
 			for _, k := range sortedKeys(s.FormatOptions) {
 				if !optionKnown(f, k) {
+					unknown = true
 					add(path+".format_options."+k, "unknown option for format %s; known: %s", s.Format, strings.Join(sortedKeys(f.Options), ", "))
 				}
 			}
-			{
+			if !unknown {
 				if _, err := f.New(formats.FileInfo{Key: "(config check)", Location: time.UTC}, s.FormatOptions); err != nil {
 					add(path+".format_options", "%v", err)
 				}
@@ -105,6 +107,21 @@ func (c *Config) Validate() error {
 		}
 	}
 
+	durations := []struct {
+		path string
+		d    Duration
+	}{{"ingest.drain_window", c.Ingest.DrainWindow}, {"ingest.poll_interval", c.Ingest.PollInterval}}
+	for _, role := range sortedKeys(c.Clusters) {
+		durations = append(durations, struct {
+			path string
+			d    Duration
+		}{"clusters." + role + ".max_runtime", c.Clusters[role].MaxRuntime})
+	}
+	for _, d := range durations {
+		if d.d.bad != "" {
+			add(d.path, "%q is not a duration (use 90s, 5m, 1h)", d.d.bad)
+		}
+	}
 	in := c.Ingest
 	if in.Workers < 1 || in.Workers > 256 {
 		add("ingest.workers", "%d must be between 1 and 256", in.Workers)
@@ -112,7 +129,7 @@ func (c *Config) Validate() error {
 	if in.DrainWindow.Duration < 0 {
 		add("ingest.drain_window", "must not be negative")
 	}
-	if in.PollInterval.Duration <= 0 {
+	if in.PollInterval.Duration <= 0 && in.PollInterval.bad == "" {
 		add("ingest.poll_interval", "must be positive")
 	}
 	if in.CommitEvery < 1 {

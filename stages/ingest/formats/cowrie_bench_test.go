@@ -60,3 +60,46 @@ func benchParse(b *testing.B, format string, opts formats.Options, lines [][]byt
 func BenchmarkParseCowrie(b *testing.B) {
 	benchParse(b, "cowrie", nil, benchLines(b, "testdata/cowrie/carme8.log"))
 }
+
+// BenchmarkParseCorpus parses $SPOTLAKE_BENCH_DIR/<format>.log for each of
+// these formats when the variable is set, e.g. files written by gen's
+// WriteCorpus; it is skipped otherwise.
+func BenchmarkParseCorpus(b *testing.B) {
+	dir := os.Getenv("SPOTLAKE_BENCH_DIR")
+	if dir == "" {
+		b.Skip("SPOTLAKE_BENCH_DIR not set")
+	}
+	for _, f := range []string{"cowrie", "navigator", "nfdump", "dns", "jsonl"} {
+		path := dir + "/" + f + ".log"
+		if _, err := os.Stat(path); err != nil {
+			continue
+		}
+		b.Run(f, func(b *testing.B) {
+			lines := benchLines(b, path)
+			benchParseLenient(b, f, lines)
+		})
+	}
+}
+
+// benchParseLenient is benchParse for corpora with planted bad lines.
+func benchParseLenient(b *testing.B, format string, lines [][]byte) {
+	f, _ := formats.Lookup(format)
+	p, err := f.New(formats.FileInfo{Key: "bench", Location: time.UTC}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n int64
+	for _, l := range lines {
+		n += int64(len(l)) + 1
+	}
+	var ev formats.Event
+	b.SetBytes(n)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, l := range lines {
+			ev.Reset()
+			_ = p.Parse(l, &ev)
+		}
+	}
+}

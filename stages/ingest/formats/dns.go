@@ -82,9 +82,16 @@ var dnsKinds = map[string]struct{ kind, rank uint8 }{
 }
 
 type dnsCol struct {
-	kind uint8
+	kind, rank uint8
+	name       string
+}
+
+// dnsPick is the value a line offers a column that several fields can fill.
+type dnsPick struct {
+	set  bool
+	rank uint8
 	name string
-	attr bool // a lower-ranked duplicate of a column: kept as attribute
+	v    string
 }
 
 type dnsParser struct {
@@ -115,10 +122,6 @@ func newDNS(fi FileInfo, opts Options) (Parser, error) {
 
 func (p *dnsParser) setColumns(names []string) error {
 	cols := make([]dnsCol, len(names))
-	best := [dkCount]int{}
-	for i := range best {
-		best[i] = -1
-	}
 	seen := map[string]bool{}
 	p.timeCol, p.epoch = -1, false
 	for i, n := range names {
@@ -131,25 +134,11 @@ func (p *dnsParser) setColumns(names []string) error {
 		}
 		seen[n] = true
 		k := dnsKinds[n]
-		cols[i] = dnsCol{kind: k.kind, name: n}
-		if k.kind == dkAttr {
-			continue
-		}
-		if j := best[k.kind]; j >= 0 {
-			// Two fields for one column: the better rank fills it.
-			if dnsKinds[cols[j].name].rank <= k.rank {
-				cols[i].attr = true
-				continue
-			}
-			cols[j].attr = true
-		}
-		best[k.kind] = i
-	}
-	for i, c := range cols {
-		switch {
-		case c.kind == dkFrameTime:
+		cols[i] = dnsCol{kind: k.kind, rank: k.rank, name: n}
+		switch k.kind {
+		case dkFrameTime:
 			p.timeCol = i
-		case c.kind == dkEpoch:
+		case dkEpoch:
 			p.epoch = true
 		}
 	}
@@ -190,12 +179,9 @@ func (p *dnsParser) Parse(line []byte, ev *Event) error {
 		return fmt.Errorf("dns: %d fields, expected %d", len(f), n)
 	}
 	haveTime := false
+	var pick [dkCount]dnsPick
 	for i, c := range p.cols {
 		v := f[i]
-		if c.attr {
-			ev.Attr(c.name, v)
-			continue
-		}
 		switch c.kind {
 		case dkEpoch:
 			if v == "" {
@@ -222,16 +208,22 @@ func (p *dnsParser) Parse(line []byte, ev *Event) error {
 				}
 				ev.DNSFrameLen = int32(n)
 			}
-		case dkSrc:
-			ev.SrcIP = v
-		case dkDst:
-			ev.DstIP = v
-		case dkQuery:
-			ev.DNSQuery = v
-		case dkType:
-			ev.DNSQType = dnsName(v, dnsTypes)
-		case dkClass:
-			ev.DNSQClass = dnsName(v, dnsClasses)
+		case dkSrc, dkDst, dkQuery, dkType, dkClass:
+			// Several fields may fill these (ip.src or ipv6.src, dns.qry.name
+			// or dns.resp.name): the best-ranked non-empty one does, the
+			// others stay attributes.
+			if v == "" {
+				continue
+			}
+			pk := &pick[c.kind]
+			if pk.set {
+				if c.rank >= pk.rank {
+					ev.Attr(c.name, v)
+					continue
+				}
+				ev.Attr(pk.name, pk.v)
+			}
+			*pk = dnsPick{set: true, rank: c.rank, name: c.name, v: v}
 		case dkRCode:
 			ev.DNSRCode = dnsName(v, dnsRCodes)
 		case dkAnswers:
@@ -243,6 +235,11 @@ func (p *dnsParser) Parse(line []byte, ev *Event) error {
 	if !haveTime {
 		return errDNSNoTime
 	}
+	ev.SrcIP = pick[dkSrc].v
+	ev.DstIP = pick[dkDst].v
+	ev.DNSQuery = pick[dkQuery].v
+	ev.DNSQType = dnsName(pick[dkType].v, dnsTypes)
+	ev.DNSQClass = dnsName(pick[dkClass].v, dnsClasses)
 	return nil
 }
 

@@ -26,7 +26,7 @@ func init() {
 				"02/Jan/2006:15:04:05 -0700; when unset, numbers are also accepted as epoch seconds, ms, us or ns by magnitude",
 			"map.*": "map.<column> = dotted JSON path that fills the column, e.g. map.src_ip=client.ip; columns: " +
 				strings.Join(jsonlColNames[1:], ", ") + ". Without a mapping a column takes its own name as key " +
-				"and a few well-known keys (user/username, level, msg, host/hostname, source.ip, ...)",
+				"and a few well-known keys (user/username, level, msg, host/hostname, session, source.ip, ...)",
 		},
 		New: newJSONL,
 	})
@@ -91,15 +91,16 @@ var jsonlTimeDefaults = []string{"timestamp", "time", "@timestamp", "ts", "event
 // jsonlAliases are the keys, besides a column's own name, that fill a column
 // when it has no map.<column> option, best first.
 var jsonlAliases = map[int][]string{
-	jcSeverity: {"level", "log.level"},
-	jcMessage:  {"msg"},
-	jcProto:    {"protocol"},
-	jcSrcIP:    {"source.ip"},
-	jcSrcPort:  {"source.port"},
-	jcDstIP:    {"destination.ip"},
-	jcDstPort:  {"destination.port"},
-	jcDvcHost:  {"host", "hostname", "host.name"},
-	jcUserName: {"user", "username", "user.name"},
+	jcSeverity:  {"level", "log.level"},
+	jcMessage:   {"msg"},
+	jcProto:     {"protocol"},
+	jcSrcIP:     {"source.ip"},
+	jcSrcPort:   {"source.port"},
+	jcDstIP:     {"destination.ip"},
+	jcDstPort:   {"destination.port"},
+	jcDvcHost:   {"host", "hostname", "host.name"},
+	jcUserName:  {"user", "username", "user.name"},
+	jcSessionID: {"session", "session.id"},
 }
 
 // jsonl time formats.

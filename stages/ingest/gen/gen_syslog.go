@@ -36,11 +36,11 @@ func (g *syslogGen) layout(d *day) {
 }
 
 var (
-	sshUsers    = []string{"root", "admin", "ubuntu", "test", "user", "oracle", "postgres", "git", "pi", "ftpuser", "deploy", "support", "guest", "jenkins", "ec2-user"}
-	cronJobs    = []string{"/usr/lib/sysstat/debian-sa1 1 1", "test -x /etc/cron.daily/popularity-contest && /etc/cron.daily/popularity-contest --crond", "/usr/local/bin/backup.sh >/dev/null 2>&1", "[ -x /usr/lib/php/sessionclean ] && if [ ! -d /run/systemd/system ]; then /usr/lib/php/sessionclean; fi", "cd / && run-parts --report /etc/cron.hourly"}
-	sudoCmds    = []string{"/usr/bin/systemctl restart nginx", "/usr/bin/apt-get update", "/usr/bin/journalctl -u sshd --since today", "/usr/bin/tail -n 200 /var/log/auth.log", "/usr/bin/docker ps", "/usr/sbin/ufw status", "/bin/cat /etc/shadow", "/usr/bin/vim /etc/hosts"}
-	keyTypes    = []string{"ED25519 SHA256:", "RSA SHA256:", "ECDSA SHA256:"}
-	b64         = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	sshUsers = []string{"root", "admin", "ubuntu", "test", "user", "oracle", "postgres", "git", "pi", "ftpuser", "deploy", "support", "guest", "jenkins", "ec2-user"}
+	cronJobs = []string{"/usr/lib/sysstat/debian-sa1 1 1", "test -x /etc/cron.daily/popularity-contest && /etc/cron.daily/popularity-contest --crond", "/usr/local/bin/backup.sh >/dev/null 2>&1", "[ -x /usr/lib/php/sessionclean ] && if [ ! -d /run/systemd/system ]; then /usr/lib/php/sessionclean; fi", "cd / && run-parts --report /etc/cron.hourly"}
+	sudoCmds = []string{"/usr/bin/systemctl restart nginx", "/usr/bin/apt-get update", "/usr/bin/journalctl -u sshd --since today", "/usr/bin/tail -n 200 /var/log/auth.log", "/usr/bin/docker ps", "/usr/sbin/ufw status", "/bin/cat /etc/shadow", "/usr/bin/vim /etc/hosts"}
+	keyTypes = []string{"ED25519 SHA256:", "RSA SHA256:", "ECDSA SHA256:"}
+	b64      = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 	// application, and the two hosts it runs on
 	appNames    = []string{"billing-api", "auth-svc", "orders-worker", "search-indexer", "files-api"}
 	appHosts    = [][2]string{{"billing-1", "billing-2"}, {"auth-1", "auth-2"}, {"orders-1", "orders-2"}, {"search-1", "search-2"}, {"app-1", "app-2"}}

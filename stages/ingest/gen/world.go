@@ -158,7 +158,7 @@ var provider6 = map[string]string{
 	"amazon":     "2600:9000:2345::",
 	"microsoft":  "2603:1036:303::",
 	"akamai":     "2600:1408:ec00::",
-	"fastly":     "2a04:4e42:",
+	"fastly":     "2a04:4e42::",
 	"cloudflare": "2606:4700::",
 	"facebook":   "2a03:2880:f12f:83:face:b00c:0:",
 	"github":     "",
