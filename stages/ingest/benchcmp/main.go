@@ -47,9 +47,11 @@ func main() {
 	rep, err := run(o, os.Stderr)
 	if rep != nil {
 		if o.JSON {
+			// JSON on stdout, the table on stderr.
 			enc := json.NewEncoder(os.Stdout)
 			enc.SetIndent("", "  ")
 			enc.Encode(rep)
+			rep.print(os.Stderr)
 		} else {
 			rep.print(os.Stdout)
 		}
@@ -86,10 +88,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.Out, "out", ".cache/bench", "folder of the cached corpus and the scratch space")
 	fs.IntVar(&o.Files, "files", 4, "files per format (the ingest reads files in parallel when threads > 1)")
 	fs.Int64Var(&o.Seed, "seed", 1, "corpus seed")
-	fs.BoolVar(&o.JSON, "json", false, "print the report as JSON")
+	fs.BoolVar(&o.JSON, "json", false, "print the report as JSON on stdout (and the table on stderr)")
 	fs.BoolVar(&o.MemCheck, "memcheck", false, "run spotlake only, at size/4 and size, to show that peak memory does not grow with the input")
-	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write spotlake's CPU profiles (spotlake-<format>-t<threads>.pprof) into this folder")
-	fs.BoolVar(&o.Keep, "keep", false, "keep the children's output (warehouse, Parquet) under out/work")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write spotlake's CPU profiles (spotlake-<format>-t<threads>-<size>MB.pprof) into this folder")
+	fs.BoolVar(&o.Keep, "keep", false, "keep the children's output (warehouse, Parquet) in out/work-<engine>-<format>-*")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: benchcmp [flags]\n\nConverts a generated corpus with spotlake's ingest and with DuckDB and compares them.")
 		fs.PrintDefaults()
@@ -283,7 +285,7 @@ func measure(exe, out, manifest string, c *corpus, engine string, threads int, o
 	spec := childSpec{Engine: engine, Format: c.Format, Manifest: manifest, Threads: threads, Work: work, Result: filepath.Join(work, "result.json")}
 	if o.CPUProfile != "" && engine == "spotlake" {
 		os.MkdirAll(o.CPUProfile, 0o755)
-		spec.CPUProfile, _ = filepath.Abs(filepath.Join(o.CPUProfile, fmt.Sprintf("spotlake-%s-t%d.pprof", c.Format, threads)))
+		spec.CPUProfile, _ = filepath.Abs(filepath.Join(o.CPUProfile, fmt.Sprintf("spotlake-%s-t%d-%.0fMB.pprof", c.Format, threads, r.InputMB)))
 	}
 	cmd := exec.Command(exe, spec.args()...)
 	cmd.Env = os.Environ()

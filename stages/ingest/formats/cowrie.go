@@ -52,7 +52,6 @@ func (p *cowrieParser) Parse(line []byte, ev *Event) error {
 	for {
 		key, v, ok, err := d.it.member()
 		if err != nil {
-			d.arena.reset()
 			return jfNotObject("cowrie", err)
 		}
 		if !ok {
@@ -68,36 +67,34 @@ func (p *cowrieParser) Parse(line []byte, ev *Event) error {
 				t, ok = jfRFC3339(v.b, p.loc)
 			}
 			if !ok {
-				d.arena.reset()
 				return jfFieldError("cowrie", "timestamp", v, "is not an RFC 3339 time")
 			}
 			ev.Time, haveTime = t, true
 		case "eventid", "src_ip", "dst_ip", "session", "protocol", "username", "sensor", "url", "outfile", "filename":
 			if v.kind == jsonArray || v.kind == jsonObject {
-				d.arena.reset()
 				return jfFieldError("cowrie", string(key), v, "is not a string")
 			}
 			switch key[0] {
 			case 'e':
 				eventid = v.b
-				d.arena.set(&ev.EventType, jsonScalar(v))
+				d.set(&ev.EventType, jsonScalar(v))
 			case 's':
 				if key[1] == 'r' {
-					d.arena.set(&ev.SrcIP, jsonScalar(v))
+					d.set(&ev.SrcIP, jsonScalar(v))
 				} else if key[1] == 'e' && key[2] == 's' {
-					d.arena.set(&ev.SessionID, jsonScalar(v))
+					d.set(&ev.SessionID, jsonScalar(v))
 				} else {
-					d.arena.set(&ev.DvcHost, jsonScalar(v))
+					d.set(&ev.DvcHost, jsonScalar(v))
 				}
 			case 'd':
-				d.arena.set(&ev.DstIP, jsonScalar(v))
+				d.set(&ev.DstIP, jsonScalar(v))
 			case 'p':
-				d.arena.set(&ev.Proto, jsonScalar(v))
+				d.set(&ev.Proto, jsonScalar(v))
 			case 'u':
 				if key[1] == 's' {
-					d.arena.set(&ev.UserName, jsonScalar(v))
+					d.set(&ev.UserName, jsonScalar(v))
 				} else {
-					d.arena.set(&ev.HTTPURL, jsonScalar(v))
+					d.set(&ev.HTTPURL, jsonScalar(v))
 				}
 			case 'o':
 				outfile = v
@@ -107,7 +104,6 @@ func (p *cowrieParser) Parse(line []byte, ev *Event) error {
 		case "src_port", "dst_port":
 			n, absent, ok := jsonInt(v, 0, 65535)
 			if !ok {
-				d.arena.reset()
 				return jfFieldError("cowrie", string(key), v, "is not a port")
 			}
 			if !absent {
@@ -119,29 +115,27 @@ func (p *cowrieParser) Parse(line []byte, ev *Event) error {
 			}
 		case "message":
 			if v.kind == jsonArray {
-				d.arena.set(&ev.Message, p.join(v.b))
+				d.set(&ev.Message, p.join(v))
 			} else {
-				d.arena.set(&ev.Message, d.text(v))
+				d.set(&ev.Message, d.text(v))
 			}
 		default:
 			d.attrNamed(ev, key, v)
 		}
 	}
 	if err := d.it.end(); err != nil {
-		d.arena.reset()
 		return jfNotObject("cowrie", err)
 	}
 	if !haveTime {
-		d.arena.reset()
 		return errCowrieNoTime
 	}
 	// file_path: the file as stored by the honeypot (outfile), else the name
 	// the attacker gave (filename); the other one stays an attribute.
 	if outfile.kind != jsonNull {
-		d.arena.set(&ev.FilePath, jsonScalar(outfile))
+		d.set(&ev.FilePath, jsonScalar(outfile))
 		d.attrNamed(ev, []byte("filename"), filename)
 	} else {
-		d.arena.set(&ev.FilePath, jsonScalar(filename))
+		d.set(&ev.FilePath, jsonScalar(filename))
 	}
 	switch string(eventid) {
 	case "cowrie.login.success":
@@ -149,7 +143,6 @@ func (p *cowrieParser) Parse(line []byte, ev *Event) error {
 	case "cowrie.login.failed":
 		ev.Action = "failed"
 	}
-	d.arena.done(ev)
 	return nil
 }
 
@@ -157,11 +150,9 @@ var errCowrieNoTime = errors.New(`cowrie: field "timestamp" missing`)
 
 // join renders an array message as twisted does: its elements joined with
 // spaces (strings unescaped, other values as JSON text).
-func (p *cowrieParser) join(raw []byte) []byte {
+func (p *cowrieParser) join(raw jsonVal) jsonVal {
 	d := &p.d
 	sub := jsonSub(raw, &d.esc)
-	// The joined text is built after the scratch buffer's current end, so
-	// that it stays valid while later members are read.
 	var out []byte
 	for i := 0; ; i++ {
 		v, ok, err := sub.element()
@@ -171,7 +162,7 @@ func (p *cowrieParser) join(raw []byte) []byte {
 		if i > 0 {
 			out = append(out, ' ')
 		}
-		out = append(out, d.text(v)...)
+		out = append(out, d.text(v).b...)
 	}
-	return out
+	return jsonVal{kind: jsonString, b: out, off: -1}
 }

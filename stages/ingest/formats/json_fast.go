@@ -2,8 +2,8 @@ package formats
 
 // Shared helpers of the JSON formats (cowrie, navigator, jsonl): a scanner
 // that walks one JSON object line member by member without building a tree,
-// a string arena that turns the strings an event keeps into one allocation,
-// and time parsers that work on bytes.
+// strings that share one copy of the line (one allocation per event), and
+// time parsers that work on bytes.
 //
 // The scanner is strict about JSON syntax (RFC 8259) with three leniencies,
 // all of which keep data rather than reject it: raw control characters inside
@@ -37,10 +37,21 @@ const (
 // jsonVal is one JSON value of a line. b is the unescaped text of a string,
 // the literal of a number, true, false or null, and the JSON text of an array
 // or object. b points into the line or the scanner's scratch buffer and is
-// valid until the next line.
+// valid until the next line; off is the offset of b in the line when b is a
+// verbatim part of it, -1 when b is text of its own (unescaped, repaired).
 type jsonVal struct {
 	kind jsonKind
 	b    []byte
+	off  int
+}
+
+// slice returns the part b[i:j] of v.
+func (v jsonVal) slice(i, j int) jsonVal {
+	off := -1
+	if v.off >= 0 {
+		off = v.off + i
+	}
+	return jsonVal{kind: v.kind, b: v.b[i:j], off: off}
 }
 
 // jsonMaxDepth bounds the nesting of arrays and objects.
@@ -60,13 +71,22 @@ func (e *jsonSyntaxError) Error() string {
 type jsonIter struct {
 	b     []byte
 	pos   int
+	base  int  // offset of b in the line, -1 when b is not part of it
 	n     int  // members or elements read so far
 	ascii bool // b is all ASCII: strings need no UTF-8 check
 	esc   *[]byte
 }
 
 func (it *jsonIter) fail(msg string, pos int) error {
-	return &jsonSyntaxError{msg: msg, off: pos}
+	return &jsonSyntaxError{msg: msg, off: it.base + pos}
+}
+
+// at returns the line offset of b[pos:], -1 when b is not part of the line.
+func (it *jsonIter) at(pos int) int {
+	if it.base < 0 {
+		return -1
+	}
+	return it.base + pos
 }
 
 func (it *jsonIter) skipWS() {
@@ -105,10 +125,10 @@ func jsonOpenLine(it *jsonIter, line []byte, esc *[]byte) error {
 }
 
 // jsonSub returns an iterator over the members or elements of a nested
-// object or array, given its JSON text as read (and so validated) by value.
+// object or array, given its value as read (and so validated) by value.
 // Strings it unescapes go to esc.
-func jsonSub(raw []byte, esc *[]byte) jsonIter {
-	return jsonIter{b: raw, pos: 1, esc: esc, ascii: jsonASCII(raw)}
+func jsonSub(raw jsonVal, esc *[]byte) jsonIter {
+	return jsonIter{b: raw.b, pos: 1, base: raw.off, esc: esc, ascii: jsonASCII(raw.b)}
 }
 
 // end checks that nothing but white space follows the object.
@@ -202,18 +222,18 @@ func (it *jsonIter) value(depth int) (jsonVal, error) {
 	switch c := it.b[it.pos]; c {
 	case '"':
 		it.pos++
-		s, err := it.str()
-		return jsonVal{kind: jsonString, b: s}, err
+		s, off, err := it.str()
+		return jsonVal{kind: jsonString, b: s, off: off}, err
 	case '{':
 		if err := it.skipObject(depth); err != nil {
 			return jsonVal{}, err
 		}
-		return jsonVal{kind: jsonObject, b: it.b[start:it.pos]}, nil
+		return jsonVal{kind: jsonObject, b: it.b[start:it.pos], off: it.at(start)}, nil
 	case '[':
 		if err := it.skipArray(depth); err != nil {
 			return jsonVal{}, err
 		}
-		return jsonVal{kind: jsonArray, b: it.b[start:it.pos]}, nil
+		return jsonVal{kind: jsonArray, b: it.b[start:it.pos], off: it.at(start)}, nil
 	case 't':
 		return it.literal("true", jsonTrue)
 	case 'f':
@@ -234,7 +254,7 @@ func (it *jsonIter) literal(lit string, kind jsonKind) (jsonVal, error) {
 		return jsonVal{}, it.fail("invalid literal, expected "+lit, start)
 	}
 	it.pos += len(lit)
-	return jsonVal{kind: kind, b: it.b[start:it.pos]}, nil
+	return jsonVal{kind: kind, b: it.b[start:it.pos], off: it.at(start)}, nil
 }
 
 func (it *jsonIter) number() (jsonVal, error) {
@@ -270,24 +290,25 @@ func (it *jsonIter) number() (jsonVal, error) {
 		}
 	}
 	it.pos = i
-	return jsonVal{kind: jsonNumber, b: b[start:i]}, nil
+	return jsonVal{kind: jsonNumber, b: b[start:i], off: it.at(start)}, nil
 }
 
 // str reads a string whose opening quote is just before it.pos and returns
-// its unescaped text.
-func (it *jsonIter) str() ([]byte, error) {
+// its unescaped text and that text's offset in the line (-1 when unescaped).
+func (it *jsonIter) str() ([]byte, int, error) {
 	b := it.b
 	start := it.pos
 	n := bytes.IndexByte(b[start:], '"')
 	if n < 0 {
-		return nil, it.fail("unterminated string", start-1)
+		return nil, -1, it.fail("unterminated string", start-1)
 	}
 	s := b[start : start+n]
 	if bytes.IndexByte(s, '\\') >= 0 || (!it.ascii && !utf8.Valid(s)) {
-		return it.strSlow(start, start)
+		s, err := it.strSlow(start, start)
+		return s, -1, err
 	}
 	it.pos = start + n + 1
-	return s, nil
+	return s, it.at(start), nil
 }
 
 // key reads an object key (the opening quote just before it.pos): keys are
@@ -315,16 +336,17 @@ func (it *jsonIter) key() ([]byte, error) {
 func jsonASCII(b []byte) bool {
 	const hi = 0x8080808080808080
 	var acc uint64
-	i := 0
-	for ; i+32 <= len(b); i += 32 {
-		acc |= binary.LittleEndian.Uint64(b[i:]) | binary.LittleEndian.Uint64(b[i+8:]) |
-			binary.LittleEndian.Uint64(b[i+16:]) | binary.LittleEndian.Uint64(b[i+24:])
+	for len(b) >= 32 {
+		acc |= binary.LittleEndian.Uint64(b[0:8]) | binary.LittleEndian.Uint64(b[8:16]) |
+			binary.LittleEndian.Uint64(b[16:24]) | binary.LittleEndian.Uint64(b[24:32])
+		b = b[32:]
 	}
-	for ; i+8 <= len(b); i += 8 {
-		acc |= binary.LittleEndian.Uint64(b[i:])
+	for len(b) >= 8 {
+		acc |= binary.LittleEndian.Uint64(b[0:8])
+		b = b[8:]
 	}
-	for ; i < len(b); i++ {
-		acc |= uint64(b[i])
+	for _, c := range b {
+		acc |= uint64(c)
 	}
 	return acc&hi == 0
 }
@@ -593,86 +615,14 @@ func jsonShow(v jsonVal) string {
 	return s
 }
 
-// strArena collects the text of the strings one event keeps and makes them
-// one allocation when the event is done, instead of one per string.
-type strArena struct {
-	buf []byte
-	fix []strFix
-}
-
-// strFix says where a piece of the arena goes: a string field, or the key or
-// value of an attribute (by index, since Attrs may grow meanwhile).
-type strFix struct {
-	dst      *string
-	attr     int32
-	key      bool
-	off, end int32
-}
-
-func (a *strArena) reset() {
-	a.buf = a.buf[:0]
-	a.fix = a.fix[:0]
-}
-
-// set will store v in *dst; empty v leaves *dst as it is.
-func (a *strArena) set(dst *string, v []byte) {
-	if len(v) == 0 {
-		return
-	}
-	off := len(a.buf)
-	a.buf = append(a.buf, v...)
-	a.fix = append(a.fix, strFix{dst: dst, off: int32(off), end: int32(len(a.buf))})
-}
-
-// attr appends attribute key=v; empty v is dropped as Event.Attr does.
-func (a *strArena) attr(ev *Event, key string, v []byte) {
-	if len(v) == 0 {
-		return
-	}
-	ev.Attrs = append(ev.Attrs, KV{Key: key})
-	off := len(a.buf)
-	a.buf = append(a.buf, v...)
-	a.fix = append(a.fix, strFix{attr: int32(len(ev.Attrs) - 1), off: int32(off), end: int32(len(a.buf))})
-}
-
-// attrKey is attr with a key that is not interned.
-func (a *strArena) attrKey(ev *Event, key, v []byte) {
-	if len(v) == 0 {
-		return
-	}
-	a.attr(ev, "", v)
-	off := len(a.buf)
-	a.buf = append(a.buf, key...)
-	a.fix = append(a.fix, strFix{attr: int32(len(ev.Attrs) - 1), key: true, off: int32(off), end: int32(len(a.buf))})
-}
-
-// done makes the strings and stores them in ev.
-func (a *strArena) done(ev *Event) {
-	if len(a.fix) == 0 {
-		return
-	}
-	s := string(a.buf)
-	for _, f := range a.fix {
-		v := s[f.off:f.end]
-		switch {
-		case f.dst != nil:
-			*f.dst = v
-		case f.key:
-			ev.Attrs[f.attr].Key = v
-		default:
-			ev.Attrs[f.attr].Value = v
-		}
-	}
-	a.reset()
-}
-
 // jsonDec is the per-parser state of the JSON formats.
 type jsonDec struct {
-	it     jsonIter
-	esc    []byte
-	keyBuf []byte
-	keys   map[string]string
-	arena  strArena
+	it      jsonIter
+	esc     []byte
+	keyBuf  []byte
+	keys    map[string]string
+	line    []byte // the line being read
+	lineStr string // string(line), made when a first string is kept
 }
 
 // jsonMaxKeys bounds the interned attribute keys of one parser; further keys
@@ -680,8 +630,31 @@ type jsonDec struct {
 const jsonMaxKeys = 4096
 
 func (d *jsonDec) open(line []byte) error {
-	d.arena.reset()
+	d.line, d.lineStr = line, ""
 	return jsonOpenLine(&d.it, line, &d.esc)
+}
+
+// str returns v's text as a string that outlives the line: a substring of
+// one copy of the line when v is a verbatim part of it (so that an event
+// costs one allocation however many strings it keeps), else a copy of its own.
+func (d *jsonDec) str(v jsonVal) string {
+	if len(v.b) == 0 {
+		return ""
+	}
+	if v.off < 0 {
+		return string(v.b)
+	}
+	if d.lineStr == "" {
+		d.lineStr = string(d.line)
+	}
+	return d.lineStr[v.off : v.off+len(v.b)]
+}
+
+// set stores v's text in *dst; an empty v leaves *dst as it is.
+func (d *jsonDec) set(dst *string, v jsonVal) {
+	if len(v.b) > 0 {
+		*dst = d.str(v)
+	}
 }
 
 // attr stores one source field as attributes: scalars as their text, arrays
@@ -691,44 +664,29 @@ func (d *jsonDec) attr(ev *Event, klen int, v jsonVal) {
 	switch v.kind {
 	case jsonNull:
 	case jsonObject:
-		d.flatten(ev, klen, v.b)
-	case jsonArray:
-		d.attrBytes(ev, d.keyBuf[:klen], jsonValidUTF8(v.b, &d.esc))
+		d.flatten(ev, klen, v)
 	default:
-		d.attrBytes(ev, d.keyBuf[:klen], v.b)
+		d.attrVal(ev, d.keyBuf[:klen], d.text(v))
 	}
 }
 
-// attrNamed is attr for a top-level member whose key is still in the line.
+// attrNamed is attr for a member whose key is not in d.keyBuf.
 func (d *jsonDec) attrNamed(ev *Event, key []byte, v jsonVal) {
 	switch v.kind {
 	case jsonNull:
 	case jsonString, jsonNumber, jsonTrue, jsonFalse:
-		d.attrBytes(ev, key, v.b)
+		d.attrVal(ev, key, v)
 	default:
 		d.keyBuf = append(d.keyBuf[:0], key...)
 		d.attr(ev, len(d.keyBuf), v)
 	}
 }
 
-func (d *jsonDec) attrBytes(ev *Event, key, v []byte) {
-	if len(v) == 0 {
-		return
+// attrVal appends attribute key=v; an empty v is dropped as Event.Attr does.
+func (d *jsonDec) attrVal(ev *Event, key []byte, v jsonVal) {
+	if len(v.b) > 0 {
+		ev.Attrs = append(ev.Attrs, KV{Key: d.intern(key), Value: d.str(v)})
 	}
-	if k, ok := d.keys[string(key)]; ok {
-		d.arena.attr(ev, k, v)
-		return
-	}
-	if d.keys == nil {
-		d.keys = make(map[string]string)
-	}
-	if len(d.keys) < jsonMaxKeys {
-		k := string(key)
-		d.keys[k] = k
-		d.arena.attr(ev, k, v)
-		return
-	}
-	d.arena.attrKey(ev, key, v)
 }
 
 // intern returns key as a string, shared between events while the key table has room.
@@ -746,17 +704,18 @@ func (d *jsonDec) intern(key []byte) string {
 	return k
 }
 
-// flatten stores the members of object raw under "<key>.<member>".
-func (d *jsonDec) flatten(ev *Event, klen int, raw []byte) {
-	sub := jsonSub(raw, &d.esc)
-	if !jsonHasMember(raw) {
-		d.attrBytes(ev, d.keyBuf[:klen], []byte("{}"))
+// flatten stores the members of object v under "<key>.<member>"; an empty
+// object is kept as "{}". key is d.keyBuf[:klen].
+func (d *jsonDec) flatten(ev *Event, klen int, v jsonVal) {
+	if !jsonHasMember(v.b) {
+		ev.Attrs = append(ev.Attrs, KV{Key: d.intern(d.keyBuf[:klen]), Value: "{}"})
 		return
 	}
+	sub := jsonSub(v, &d.esc)
 	for {
 		k, v, ok, err := sub.member()
 		if err != nil || !ok {
-			return // raw was validated when it was read
+			return // the object was validated when it was read
 		}
 		d.keyBuf = append(append(d.keyBuf[:klen], '.'), k...)
 		d.attr(ev, len(d.keyBuf), v)
@@ -777,45 +736,40 @@ func jsonHasMember(raw []byte) bool {
 	return false
 }
 
-// jsonValidUTF8 returns b, or a copy with invalid UTF-8 replaced by U+FFFD.
-func jsonValidUTF8(b []byte, scratch *[]byte) []byte {
-	if utf8.Valid(b) {
-		return b
-	}
-	mark := len(*scratch)
-	s := *scratch
-	for len(b) > 0 {
-		r, size := utf8.DecodeRune(b)
-		if r == utf8.RuneError && size == 1 {
-			s = append(s, "\uFFFD"...)
-		} else {
-			s = append(s, b[:size]...)
-		}
-		b = b[size:]
-	}
-	*scratch = s
-	return s[mark:]
-}
-
-// jsonText is the text a value gives a string column: strings unescaped,
-// other scalars as written, arrays and objects as JSON text, null as nothing.
-func (d *jsonDec) text(v jsonVal) []byte {
+// text is the value a string column or attribute gets: strings unescaped,
+// other scalars as written, arrays and objects as JSON text (invalid UTF-8
+// in them replaced by U+FFFD), null as nothing.
+func (d *jsonDec) text(v jsonVal) jsonVal {
 	switch v.kind {
 	case jsonNull:
-		return nil
+		return jsonVal{}
 	case jsonArray, jsonObject:
-		return jsonValidUTF8(v.b, &d.esc)
-	default:
-		return v.b
+		if utf8.Valid(v.b) {
+			return v
+		}
+		mark := len(d.esc)
+		s := d.esc
+		for b := v.b; len(b) > 0; {
+			r, size := utf8.DecodeRune(b)
+			if r == utf8.RuneError && size == 1 {
+				s = append(s, "\uFFFD"...)
+			} else {
+				s = append(s, b[:size]...)
+			}
+			b = b[size:]
+		}
+		d.esc = s
+		return jsonVal{kind: v.kind, b: s[mark:], off: -1}
 	}
+	return v
 }
 
-// jsonScalar is the text of a scalar for a string column: null gives nothing.
-func jsonScalar(v jsonVal) []byte {
+// jsonScalar is a scalar for a string column: null gives nothing.
+func jsonScalar(v jsonVal) jsonVal {
 	if v.kind == jsonNull {
-		return nil
+		return jsonVal{}
 	}
-	return v.b
+	return v
 }
 
 // jsonInt parses an integer value given as a JSON number or a string of
@@ -1120,7 +1074,7 @@ func newJSONMapper(targets int, paths map[string]jsonTarget) *jsonMapper {
 }
 
 // read parses line into slots and attributes. The slots stay valid until the
-// next line; the caller applies them and then calls d.arena.done(ev).
+// next line.
 func (m *jsonMapper) read(line []byte, ev *Event) error {
 	for _, id := range m.used {
 		m.slots[id] = jsonSlot{}
@@ -1130,11 +1084,9 @@ func (m *jsonMapper) read(line []byte, ev *Event) error {
 		return err
 	}
 	if err := m.walk(ev, &m.d.it, 0); err != nil {
-		m.d.arena.reset()
 		return err
 	}
 	if err := m.d.it.end(); err != nil {
-		m.d.arena.reset()
 		return err
 	}
 	return nil
@@ -1169,15 +1121,15 @@ func (m *jsonMapper) walk(ev *Event, it *jsonIter, plen int) error {
 			}
 			n := len(d.keyBuf)
 			if !jsonHasMember(v.b) {
-				d.attrBytes(ev, d.keyBuf[:n], []byte("{}"))
+				ev.Attrs = append(ev.Attrs, KV{Key: d.intern(d.keyBuf[:n]), Value: "{}"})
 				continue
 			}
-			sub := jsonSub(v.b, &d.esc)
+			sub := jsonSub(v, &d.esc)
 			if err := m.walk(ev, &sub, n); err != nil {
 				return err
 			}
 		default:
-			d.attrBytes(ev, path, d.text(v))
+			d.attrVal(ev, path, d.text(v))
 		}
 	}
 }

@@ -244,7 +244,6 @@ func (p *jsonlParser) Parse(line []byte, ev *Event) error {
 	d := &m.d
 	ts := &m.slots[jcTime]
 	if !ts.set {
-		d.arena.reset()
 		if p.timeKey != "" {
 			return fmt.Errorf("jsonl: field %q missing", p.timeKey)
 		}
@@ -252,7 +251,6 @@ func (p *jsonlParser) Parse(line []byte, ev *Event) error {
 	}
 	t, err := p.time(ts)
 	if err != nil {
-		d.arena.reset()
 		return err
 	}
 	ev.Time = t
@@ -261,11 +259,9 @@ func (p *jsonlParser) Parse(line []byte, ev *Event) error {
 			continue
 		}
 		if err := jsonlSet(ev, id, &m.slots[id], d); err != nil {
-			d.arena.reset()
 			return err
 		}
 	}
-	d.arena.done(ev)
 	return nil
 }
 
@@ -332,7 +328,7 @@ func jsonlEpochAuto(b []byte) (time.Time, bool) {
 // jsonlSet stores a slot's value in column id.
 func jsonlSet(ev *Event, id int, s *jsonSlot, d *jsonDec) error {
 	if dst := jsonlStrField(ev, id); dst != nil {
-		d.arena.set(dst, d.text(s.v))
+		d.set(dst, d.text(s.v))
 		return nil
 	}
 	var min, max int64 = 0, 1<<63 - 1

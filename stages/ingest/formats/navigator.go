@@ -103,12 +103,10 @@ func (p *navigatorParser) Parse(line []byte, ev *Event) error {
 	}
 	s := m.slots
 	if !s[navTime].set {
-		d.arena.reset()
 		return errNavNoTime
 	}
 	t, ok := navTimeOf(s[navTime].v, p.loc)
 	if !ok {
-		d.arena.reset()
 		return jfFieldError("navigator", s[navTime].key, s[navTime].v, "is not an epoch-milliseconds or RFC 3339 time")
 	}
 	ev.Time = t
@@ -116,12 +114,11 @@ func (p *navigatorParser) Parse(line []byte, ev *Event) error {
 		sl := &s[id]
 		v := sl.v
 		if id != navTime && (v.kind == jsonArray || v.kind == jsonObject) {
-			d.arena.reset()
 			return jfFieldError("navigator", sl.key, v, "is not a string")
 		}
 		switch id {
 		case navOp:
-			d.arena.set(&ev.EventType, v.b)
+			d.set(&ev.EventType, v)
 		case navAllowed:
 			switch {
 			case v.kind == jsonTrue || (v.kind == jsonString && strings.EqualFold(string(v.b), "true")):
@@ -129,32 +126,31 @@ func (p *navigatorParser) Parse(line []byte, ev *Event) error {
 			case v.kind == jsonFalse || (v.kind == jsonString && strings.EqualFold(string(v.b), "false")):
 				ev.Action = "denied"
 			default:
-				d.attrBytes(ev, []byte(sl.key), v.b)
+				d.attrVal(ev, []byte(sl.key), v)
 			}
 		case navUser:
-			d.arena.set(&ev.UserName, v.b)
+			d.set(&ev.UserName, v)
 		case navIP:
 			// Java's InetAddress.toString: "/1.2.3.4", or "host/1.2.3.4".
-			ip := v.b
-			if i := bytes.IndexByte(ip, '/'); i >= 0 {
-				d.arena.set(&ev.SrcHost, ip[:i])
-				ip = ip[i+1:]
+			ip := v
+			if i := bytes.IndexByte(ip.b, '/'); i >= 0 {
+				d.set(&ev.SrcHost, ip.slice(0, i))
+				ip = ip.slice(i+1, len(ip.b))
 			}
-			d.arena.set(&ev.SrcIP, ip)
+			d.set(&ev.SrcIP, ip)
 		case navService:
-			d.arena.set(&ev.App, v.b)
+			d.set(&ev.App, v)
 		case navOpText:
-			d.arena.set(&ev.Message, v.b)
+			d.set(&ev.Message, v)
 		case navPath:
-			d.arena.set(&ev.FilePath, v.b)
+			d.set(&ev.FilePath, v)
 		case navDst:
-			d.arena.set(&ev.FileDst, v.b)
+			d.set(&ev.FileDst, v)
 		}
 	}
 	if len(header) > 0 {
-		d.attrBytes(ev, []byte("syslog_header"), header)
+		ev.Attr("syslog_header", string(header))
 	}
-	d.arena.done(ev)
 	return nil
 }
 

@@ -1,0 +1,50 @@
+# spotlake — the two set-up commands are `make demo` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+PYTHON ?= python3
+VENV := .venv
+BIN := bin/spotlake
+GOFLAGS_TEST ?= -count=1 -timeout 30m
+
+.PHONY: all build demo test test-go venv bench bench-go bench-ingest lint fmt clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/spotlake
+
+# Generate three days of logs for every format, run the daily pipeline for the
+# latest day on the embedded default and print a summary.
+demo: build
+	./$(BIN) demo --dir demo
+
+# The project-local Python environment: pyiceberg reads our tables in tests.
+venv: $(VENV)/.stamp
+$(VENV)/.stamp: scripts/requirements-test.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
+	touch $@
+
+test: venv lint
+	$(GO) test $(GOFLAGS_TEST) ./...
+
+# Go benchmarks beside the code, then spotlake's ingest against DuckDB on
+# the same generated corpus (1 GiB per format; cached in .cache/bench).
+bench: bench-go bench-ingest
+
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem ./stages/...
+
+BENCH_SIZE ?= 1GiB
+bench-ingest:
+	$(GO) run ./stages/ingest/benchcmp -size $(BENCH_SIZE) -formats cowrie,vpcflow -threads 1
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin demo .cache
