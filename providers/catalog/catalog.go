@@ -113,7 +113,9 @@ func EnsureTable(ctx context.Context, cat icat.Catalog, namespace, name string) 
 	return tbl, nil
 }
 
-// evolve adds the columns of def missing from tbl, as optional columns.
+// evolve adds the columns of def missing from tbl, as optional columns, and
+// brings the write properties spotlake manages (compression, encodings) up to
+// date. Neither rewrites data.
 func evolve(ctx context.Context, tbl *table.Table, def schemas.Table) (*table.Table, error) {
 	var missing []iceberg.NestedField
 	for _, f := range def.Schema.Fields() {
@@ -121,16 +123,29 @@ func evolve(ctx context.Context, tbl *table.Table, def schemas.Table) (*table.Ta
 			missing = append(missing, f)
 		}
 	}
-	if len(missing) == 0 {
+	props := iceberg.Properties{}
+	for k, v := range def.Properties {
+		if k != "format-version" && tbl.Properties()[k] != v {
+			props[k] = v
+		}
+	}
+	if len(missing) == 0 && len(props) == 0 {
 		return tbl, nil
 	}
 	tx := tbl.NewTransaction()
-	up := tx.UpdateSchema(true, false)
-	for _, f := range missing {
-		up = up.AddColumn([]string{f.Name}, f.Type, f.Doc, false, nil)
+	if len(missing) > 0 {
+		up := tx.UpdateSchema(true, false)
+		for _, f := range missing {
+			up = up.AddColumn([]string{f.Name}, f.Type, f.Doc, false, nil)
+		}
+		if err := up.Commit(); err != nil {
+			return nil, fmt.Errorf("add columns to %s: %w", def.Name, err)
+		}
 	}
-	if err := up.Commit(); err != nil {
-		return nil, fmt.Errorf("add columns to %s: %w", def.Name, err)
+	if len(props) > 0 {
+		if err := tx.SetProperties(props); err != nil {
+			return nil, fmt.Errorf("set properties of %s: %w", def.Name, err)
+		}
 	}
 	out, err := tx.Commit(ctx)
 	if err != nil {

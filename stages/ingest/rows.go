@@ -47,6 +47,11 @@ type eventRows struct {
 
 	idBuf []byte
 	hexID [32]byte
+
+	// dataLen is each variable-width builder's data size in the last batch:
+	// the next batch reserves it up front instead of growing by copies.
+	dataLen map[*array.BinaryBuilder]int
+	rows    int
 }
 
 func newEventRows(mem memory.Allocator, schema *arrow.Schema) (*eventRows, error) {
@@ -90,7 +95,33 @@ func newEventRows(mem memory.Allocator, schema *arrow.Schema) (*eventRows, error
 	}
 	r.attrKeys = r.attrs.KeyBuilder().(*array.StringBuilder)
 	r.attrVals = r.attrs.ItemBuilder().(*array.StringBuilder)
+	r.dataLen = map[*array.BinaryBuilder]int{}
 	return r, nil
+}
+
+// binaryBuilders lists the variable-width builders.
+func (r *eventRows) binaryBuilders() []*array.BinaryBuilder {
+	var out []*array.BinaryBuilder
+	for i := range r.schema.Fields() {
+		switch b := r.rb.Field(i).(type) {
+		case *array.StringBuilder:
+			out = append(out, b.BinaryBuilder)
+		case *array.BinaryBuilder:
+			out = append(out, b)
+		}
+	}
+	return append(out, r.attrKeys.BinaryBuilder, r.attrVals.BinaryBuilder)
+}
+
+// reserve sizes the builders for a batch like the last one.
+func (r *eventRows) reserve() {
+	if r.rows == 0 {
+		return
+	}
+	r.rb.Reserve(r.rows)
+	for b, n := range r.dataLen {
+		b.ReserveData(n + n/8)
+	}
 }
 
 // assign stores builder b into *dst when the types agree.
@@ -265,8 +296,14 @@ func (r *eventRows) add(oc *objectCtx, ev *formats.Event, offset int64, line []b
 
 // flush returns the rows so far as a record batch and starts a new one.
 func (r *eventRows) flush() arrow.RecordBatch {
+	r.rows = r.n
+	for _, b := range r.binaryBuilders() {
+		r.dataLen[b] = b.DataLen()
+	}
 	r.n = 0
-	return r.rb.NewRecordBatch()
+	rec := r.rb.NewRecordBatch()
+	r.reserve()
+	return rec
 }
 
 func (r *eventRows) release() { r.rb.Release() }
