@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-		"io/fs"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
