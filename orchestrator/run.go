@@ -45,6 +45,9 @@ type StageReport struct {
 	Existing int                             `json:"already_committed"`
 	Bytes    int64                           `json:"bytes"`
 	Failures []ingest.Failure                `json:"failures,omitempty"`
+	// DrainSeconds is the part of Seconds the finisher spent waiting for
+	// late objects after the last one was read.
+	DrainSeconds float64 `json:"drain_seconds,omitempty"`
 	Sources  map[string]*ingest.SourceResult `json:"sources,omitempty"`
 }
 
@@ -239,7 +242,7 @@ func (p *Pipeline) stage(ctx context.Context, sr *StageReport, day time.Time, ru
 		}
 		sr.Lines, sr.Rows, sr.Rejects = res.Lines, res.Rows, res.Rejects
 		sr.Objects, sr.Existing, sr.Bytes = res.Objects, res.Existing, res.Bytes
-		sr.Failures, sr.Sources = res.Failures, res.Sources
+		sr.Failures, sr.Sources, sr.DrainSeconds = res.Failures, res.Sources, res.DrainSeconds
 		switch {
 		case res.Discarded:
 			sr.Status = StatusFailed

@@ -129,8 +129,12 @@ func runDemo(c *cobra.Command, g *globals, o *demoOptions) error {
 		return g.printJSON(r)
 	}
 	printReport(g, r)
-	fmt.Fprintf(g.stdout, "\nnext:\n  spotlake --config %s tables list\n  spotlake --config %s tables describe events\n  spotlake --config %s stage run ingest --from %s --to %s   # backfill the other days\n",
-		cfgPath, cfgPath, cfgPath, end.AddDate(0, 0, -(o.days-1)).Format("2006-01-02"), end.AddDate(0, 0, -1).Format("2006-01-02"))
+	me := filepath.Clean(os.Args[0])
+	if filepath.Base(me) == me {
+		me = "spotlake"
+	}
+	fmt.Fprintf(g.stdout, "\nnext:\n  %s --config %s tables list\n  %s --config %s tables describe events\n  %s --config %s stage run ingest --from %s --to %s   # backfill the other days\n",
+		me, cfgPath, me, cfgPath, me, cfgPath, end.AddDate(0, 0, -(o.days-1)).Format("2006-01-02"), end.AddDate(0, 0, -1).Format("2006-01-02"))
 	if !r.OK() {
 		return stageFailedError{"the demo run failed"}
 	}

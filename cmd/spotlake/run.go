@@ -165,11 +165,15 @@ func printReport(g *globals, r orchestrator.RunReport) {
 	fmt.Fprintf(w, "run %s  day %s  %s\n", r.RunID, r.Date, strings.ToUpper(r.Status))
 	for _, s := range r.Stages {
 		rate := ""
-		if s.Seconds > 0 && s.Rows > 0 {
-			rate = fmt.Sprintf("  %s events/s  %s/s", human(float64(s.Rows)/s.Seconds), humanBytes(float64(s.Bytes)/s.Seconds))
+		if busy := s.Seconds - s.DrainSeconds; busy > 0 && s.Rows > 0 {
+			rate = fmt.Sprintf("  %s events/s  %s/s", human(float64(s.Rows)/busy), humanBytes(float64(s.Bytes)/busy))
 		}
-		fmt.Fprintf(w, "  %-8s %-9s objects %d (+%d already committed)  lines %d = rows %d + rejects %d  %.1fs%s\n",
-			s.Name, s.Status, s.Objects, s.Existing, s.Lines, s.Rows, s.Rejects, s.Seconds, rate)
+		drain := ""
+		if s.DrainSeconds >= 0.05 {
+			drain = fmt.Sprintf(" (%.1fs of it waiting out the drain window)", s.DrainSeconds)
+		}
+		fmt.Fprintf(w, "  %-8s %-9s objects %d (+%d already committed)  lines %d = rows %d + rejects %d  %.1fs%s%s\n",
+			s.Name, s.Status, s.Objects, s.Existing, s.Lines, s.Rows, s.Rejects, s.Seconds, drain, rate)
 		if len(s.Sources) > 0 {
 			names := make([]string, 0, len(s.Sources))
 			for n := range s.Sources {

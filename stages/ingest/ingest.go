@@ -114,6 +114,9 @@ type Result struct {
 	Failures  []Failure                `json:"failures,omitempty"`
 	Sources   map[string]*SourceResult `json:"sources"`
 	Forced    bool                     `json:"forced,omitempty"`
+	// DrainSeconds is the time spent waiting, after the last object was
+	// read, for the drain window to pass with no new object.
+	DrainSeconds float64 `json:"drain_seconds"`
 	Discarded bool                     `json:"discarded,omitempty"` // a forced run that failed and kept the old rows
 }
 
@@ -248,6 +251,8 @@ func (s *Stage) Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	poll := time.NewTicker(o.PollInterval)
 	defer poll.Stop()
+	lastWork := time.Now()
+	defer func() { res.DrainSeconds = time.Since(lastWork).Seconds() }()
 	for {
 		if len(todo) == 0 && inFlight == 0 && time.Since(lastNew) >= o.DrainWindow {
 			// Drained. One last look, so an object that landed during the
@@ -271,6 +276,7 @@ func (s *Stage) Run(ctx context.Context, o Options) (*Result, error) {
 			todo = todo[1:]
 			inFlight++
 		case r := <-results:
+			lastWork = time.Now()
 			inFlight--
 			o.Progress.ObjectsDone.Add(1)
 			o.Progress.BytesDone.Add(r.obj.Size)

@@ -166,8 +166,11 @@ func (p *dnsParser) Parse(line []byte, ev *Event) error {
 	}
 	n := len(p.cols)
 	if len(f) > n && p.timeCol >= 0 && !strings.HasPrefix(s, `"`) && len(f) > p.timeCol+1 {
-		// An unquoted frame.time ("Jan 10, 2017 ...") spans two fields.
-		f[p.timeCol] = f[p.timeCol] + "," + f[p.timeCol+1]
+		// An unquoted frame.time ("Jan 10, 2017 ...") spans two fields
+		// (only read when there is no epoch column).
+		if !p.epoch {
+			f[p.timeCol] = f[p.timeCol] + ", " + f[p.timeCol+1]
+		}
 		f = append(f[:p.timeCol+1], f[p.timeCol+2:]...)
 	}
 	if len(f) > n {

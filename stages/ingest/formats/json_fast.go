@@ -1064,13 +1064,38 @@ type jsonSlot struct {
 // to target slots and every other field to attributes.
 type jsonMapper struct {
 	d     jsonDec
-	paths map[string]jsonTarget
+	keys  map[string]*jsonKey // dotted paths seen: targets and interned names
 	slots []jsonSlot
 	used  []int
 }
 
+// jsonKey is what the mapper knows of a dotted path.
+type jsonKey struct {
+	name   string
+	t      jsonTarget
+	mapped bool
+}
+
 func newJSONMapper(targets int, paths map[string]jsonTarget) *jsonMapper {
-	return &jsonMapper{paths: paths, slots: make([]jsonSlot, targets)}
+	m := &jsonMapper{keys: make(map[string]*jsonKey, len(paths)), slots: make([]jsonSlot, targets)}
+	for p, t := range paths {
+		m.keys[p] = &jsonKey{name: p, t: t, mapped: true}
+	}
+	return m
+}
+
+// key returns the entry of path, adding one while the table has room (nil
+// when it is full: the path is then neither mapped nor interned).
+func (m *jsonMapper) key(path []byte) *jsonKey {
+	if k, ok := m.keys[string(path)]; ok {
+		return k
+	}
+	if len(m.keys) >= jsonMaxKeys {
+		return nil
+	}
+	k := &jsonKey{name: string(path)}
+	m.keys[k.name] = k
+	return k
 }
 
 // read parses line into slots and attributes. The slots stay valid until the
@@ -1086,10 +1111,7 @@ func (m *jsonMapper) read(line []byte, ev *Event) error {
 	if err := m.walk(ev, &m.d.it, 0); err != nil {
 		return err
 	}
-	if err := m.d.it.end(); err != nil {
-		return err
-	}
-	return nil
+	return m.d.it.end()
 }
 
 // walk reads the members of one object; plen is the length of its dotted
@@ -1109,8 +1131,9 @@ func (m *jsonMapper) walk(ev *Event, it *jsonIter, plen int) error {
 			d.keyBuf = append(append(d.keyBuf[:plen], '.'), k...)
 			path = d.keyBuf
 		}
-		if t, hit := m.paths[string(path)]; hit && (v.kind != jsonObject || t.explicit) {
-			m.offer(ev, t, path, v)
+		ki := m.key(path)
+		if ki != nil && ki.mapped && (v.kind != jsonObject || ki.t.explicit) {
+			m.offer(ev, ki, v)
 			continue
 		}
 		switch v.kind {
@@ -1121,7 +1144,7 @@ func (m *jsonMapper) walk(ev *Event, it *jsonIter, plen int) error {
 			}
 			n := len(d.keyBuf)
 			if !jsonHasMember(v.b) {
-				ev.Attrs = append(ev.Attrs, KV{Key: d.intern(d.keyBuf[:n]), Value: "{}"})
+				ev.Attrs = append(ev.Attrs, KV{Key: m.name(ki, d.keyBuf[:n]), Value: "{}"})
 				continue
 			}
 			sub := jsonSub(v, &d.esc)
@@ -1129,26 +1152,36 @@ func (m *jsonMapper) walk(ev *Event, it *jsonIter, plen int) error {
 				return err
 			}
 		default:
-			d.attrVal(ev, path, d.text(v))
+			if t := d.text(v); len(t.b) > 0 {
+				ev.Attrs = append(ev.Attrs, KV{Key: m.name(ki, path), Value: d.str(t)})
+			}
 		}
 	}
 }
 
-// offer gives v to target t unless a better-ranked path already filled it.
-// null and "" offer nothing (they stay out of the attributes too, as absent).
-func (m *jsonMapper) offer(ev *Event, t jsonTarget, path []byte, v jsonVal) {
+func (m *jsonMapper) name(ki *jsonKey, path []byte) string {
+	if ki != nil {
+		return ki.name
+	}
+	return string(path)
+}
+
+// offer gives v to the target of ki unless a better-ranked path already
+// filled it. null and "" offer nothing (they stay out of the attributes too,
+// as absent values).
+func (m *jsonMapper) offer(ev *Event, ki *jsonKey, v jsonVal) {
 	if v.kind == jsonNull || (v.kind == jsonString && len(v.b) == 0) {
 		return
 	}
-	s := &m.slots[t.id]
+	s := &m.slots[ki.t.id]
 	if s.set {
-		if t.rank >= s.rank {
-			m.d.attrNamed(ev, path, v)
+		if ki.t.rank >= s.rank {
+			m.d.attrNamed(ev, []byte(ki.name), v)
 			return
 		}
 		m.d.attrNamed(ev, []byte(s.key), s.v)
 	} else {
-		m.used = append(m.used, t.id)
+		m.used = append(m.used, ki.t.id)
 	}
-	*s = jsonSlot{set: true, rank: t.rank, key: m.d.intern(path), v: v}
+	*s = jsonSlot{set: true, rank: ki.t.rank, key: ki.name, v: v}
 }

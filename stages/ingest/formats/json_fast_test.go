@@ -144,7 +144,7 @@ func checkAgainstReference(t *testing.T, d *jsonDec, line []byte) {
 	}
 	// Leniencies: raw control characters in strings, nesting beyond 512, a BOM.
 	hasCtl := bytes.ContainsFunc(line, func(r rune) bool { return r < 0x20 && r != ' ' })
-	deep := bytes.Count(line, []byte("[")) + bytes.Count(line, []byte("{")) > jsonMaxDepth
+	deep := bytes.Count(line, []byte("["))+bytes.Count(line, []byte("{")) > jsonMaxDepth
 	bom := bytes.HasPrefix(trimmed, []byte("\xef\xbb\xbf"))
 	if refOK && err != nil && !deep {
 		t.Fatalf("%q: encoding/json accepts it, the scanner says %v", line, err)
