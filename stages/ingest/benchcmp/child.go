@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -30,7 +31,12 @@ type childResult struct {
 	Files   int     `json:"files"`   // data files written (spotlake: events files)
 	OutMB   float64 `json:"out_mb"`  // Parquet bytes written, MB
 	Seconds float64 `json:"seconds"` // the conversion itself, timed inside the child
-	Error   string  `json:"error,omitempty"`
+	// PeakLiveHeapMiB is the largest Go heap still live after a GC, sampled
+	// every 20 ms: the memory the work needs, as opposed to what the GC let
+	// the heap grow to under GOMEMLIMIT. Go heap only (DuckDB's C++ memory is
+	// not in it).
+	PeakLiveHeapMiB float64 `json:"peak_live_heap_mib"`
+	Error           string  `json:"error,omitempty"`
 }
 
 // childSpec is how the parent starts a child: `<exe> -child <engine> ...`.
@@ -42,6 +48,7 @@ type childSpec struct {
 	Work       string // scratch folder, removed by the parent
 	Result     string // where the child writes its childResult
 	CPUProfile string
+	MemProfile string // heap profile, written each time the live heap peaks
 }
 
 func (s childSpec) args() []string {
@@ -49,6 +56,9 @@ func (s childSpec) args() []string {
 		"-threads", strconv.Itoa(s.Threads), "-work", s.Work, "-result", s.Result}
 	if s.CPUProfile != "" {
 		a = append(a, "-cpuprofile", s.CPUProfile)
+	}
+	if s.MemProfile != "" {
+		a = append(a, "-memprofile", s.MemProfile)
 	}
 	return a
 }
@@ -67,6 +77,7 @@ func childMain(args []string) {
 	fs.StringVar(&s.Work, "work", "", "")
 	fs.StringVar(&s.Result, "result", "", "")
 	fs.StringVar(&s.CPUProfile, "cpuprofile", "", "")
+	fs.StringVar(&s.MemProfile, "memprofile", "", "")
 	fs.Parse(args)
 
 	res, err := runChild(s)
@@ -101,13 +112,62 @@ func runChild(s childSpec) (childResult, error) {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	stop := sampleLiveHeap(s.MemProfile)
+	var res childResult
 	switch s.Engine {
 	case "spotlake":
-		return runSpotlake(c, s)
+		res, err = runSpotlake(c, s)
 	case "duckdb":
-		return runDuckDB(c, s)
+		res, err = runDuckDB(c, s)
+	default:
+		err = fmt.Errorf("unknown engine %q", s.Engine)
 	}
-	return childResult{}, fmt.Errorf("unknown engine %q", s.Engine)
+	res.PeakLiveHeapMiB = float64(stop()) / (1 << 20)
+	return res, err
+}
+
+// sampleLiveHeap samples /gc/heap/live:bytes until the returned func is
+// called, which returns the largest value seen. With a path, it writes a
+// heap profile there whenever the live heap grows 5% past the last profile's,
+// so the file ends up showing what was live near the peak.
+func sampleLiveHeap(profile string) func() uint64 {
+	done := make(chan struct{})
+	peak := make(chan uint64)
+	go func() {
+		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		var hi, profiled uint64
+		read := func() {
+			metrics.Read(sample)
+			if sample[0].Value.Kind() != metrics.KindUint64 {
+				return
+			}
+			v := sample[0].Value.Uint64()
+			hi = max(hi, v)
+			if profile != "" && v > profiled+profiled/20 && v > 32<<20 {
+				profiled = v
+				if f, err := os.Create(profile); err == nil {
+					pprof.Lookup("heap").WriteTo(f, 0)
+					f.Close()
+				}
+			}
+		}
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				read()
+			case <-done:
+				read()
+				peak <- hi
+				return
+			}
+		}
+	}()
+	return func() uint64 {
+		close(done)
+		return <-peak
+	}
 }
 
 // spotlakeConfig is the bench project's config: one source over the corpus.

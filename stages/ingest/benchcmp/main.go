@@ -74,6 +74,7 @@ type options struct {
 	JSON       bool
 	MemCheck   bool
 	CPUProfile string // folder for spotlake's CPU profiles
+	MemProfile string // folder for spotlake's heap profiles
 	Keep       bool   // keep the children's work folders
 }
 
@@ -91,6 +92,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.JSON, "json", false, "print the report as JSON on stdout (and the table on stderr)")
 	fs.BoolVar(&o.MemCheck, "memcheck", false, "run spotlake only, at size/4 and size, to show that peak memory does not grow with the input")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write spotlake's CPU profiles (spotlake-<format>-t<threads>-<size>MB.pprof) into this folder")
+	fs.StringVar(&o.MemProfile, "memprofile", "", "write spotlake's heap profiles, taken near the live heap's peak (spotlake-<format>-t<threads>-<size>MB.heap.pprof), into this folder")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the children's output (warehouse, Parquet) in out/work-<engine>-<format>-*")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: benchcmp [flags]\n\nConverts a generated corpus with spotlake's ingest and with DuckDB and compares them.")
@@ -180,8 +182,9 @@ type Result struct {
 	UserS         float64 `json:"user_s"`
 	SysS          float64 `json:"sys_s"`
 	PeakRSSMiB    float64 `json:"peak_rss_mib"`
-	MBps          float64 `json:"mb_per_s"`     // input MB per wall second
-	MBperCPUs     float64 `json:"mb_per_cpu_s"` // input MB per CPU-second
+	PeakLiveMiB   float64 `json:"peak_live_heap_mib"` // largest Go heap live after a GC (spotlake's working set; not DuckDB's C++ memory)
+	MBps          float64 `json:"mb_per_s"`           // input MB per wall second
+	MBperCPUs     float64 `json:"mb_per_cpu_s"`       // input MB per CPU-second
 	EventsPerCPUs float64 `json:"events_per_cpu_s"`
 	EventsPerS    float64 `json:"events_per_s"`
 	OutFiles      int     `json:"out_files"`
@@ -287,6 +290,10 @@ func measure(exe, out, manifest string, c *corpus, engine string, threads int, o
 		os.MkdirAll(o.CPUProfile, 0o755)
 		spec.CPUProfile, _ = filepath.Abs(filepath.Join(o.CPUProfile, fmt.Sprintf("spotlake-%s-t%d-%.0fMB.pprof", c.Format, threads, r.InputMB)))
 	}
+	if o.MemProfile != "" && engine == "spotlake" {
+		os.MkdirAll(o.MemProfile, 0o755)
+		spec.MemProfile, _ = filepath.Abs(filepath.Join(o.MemProfile, fmt.Sprintf("spotlake-%s-t%d-%.0fMB.heap.pprof", c.Format, threads, r.InputMB)))
+	}
 	cmd := exec.Command(exe, spec.args()...)
 	cmd.Env = os.Environ()
 	if os.Getenv("GOMAXPROCS") == "" {
@@ -308,6 +315,7 @@ func measure(exe, out, manifest string, c *corpus, engine string, threads int, o
 		json.Unmarshal(b, &cr)
 	}
 	r.Rows, r.Rejects, r.InnerS, r.OutFiles, r.OutMB = cr.Rows, cr.Rejects, cr.Seconds, cr.Files, cr.OutMB
+	r.PeakLiveMiB = cr.PeakLiveHeapMiB
 	if r.WallS > 0 {
 		r.MBps = r.InputMB / r.WallS
 		r.EventsPerS = float64(r.Rows) / r.WallS
@@ -352,14 +360,18 @@ func ratios(rs []Result) []Ratio {
 
 func (rep *Report) print(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "format\tengine\tthreads\tMB in\trows\twall s\tCPU s\tMB/s\tMB/CPU-s\tevents/CPU-s\tpeak RSS MiB\tMB out\tok\t")
+	fmt.Fprintln(tw, "format\tengine\tthreads\tMB in\trows\twall s\tCPU s\tMB/s\tMB/CPU-s\tevents/CPU-s\tpeak RSS MiB\tlive heap MiB\tMB out\tok\t")
 	for _, r := range rep.Results {
+		live := "-" // DuckDB's memory is C++, not Go heap
+		if r.Engine == "spotlake" {
+			live = strconv.FormatFloat(r.PeakLiveMiB, 'f', 0, 64)
+		}
 		ok := "ok"
 		if !r.OK {
 			ok = "FAILED"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.0f\t%.0f\t%.0f\t%s\t\n",
-			r.Format, r.Engine, r.Threads, r.InputMB, r.Rows, r.WallS, r.CPUS, r.MBps, r.MBperCPUs, r.EventsPerCPUs, r.PeakRSSMiB, r.OutMB, ok)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.0f\t%.0f\t%s\t%.0f\t%s\t\n",
+			r.Format, r.Engine, r.Threads, r.InputMB, r.Rows, r.WallS, r.CPUS, r.MBps, r.MBperCPUs, r.EventsPerCPUs, r.PeakRSSMiB, live, r.OutMB, ok)
 	}
 	tw.Flush()
 	if len(rep.Ratios) > 0 {
@@ -374,9 +386,9 @@ func (rep *Report) print(w io.Writer) {
 	}
 	if rep.MemCheck {
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, "memcheck: spotlake peak RSS by input size (should not grow with it):")
+		fmt.Fprintln(w, "memcheck: spotlake peak memory by input size (should not grow with it):")
 		for _, r := range rep.Results {
-			fmt.Fprintf(w, "  %-8s threads=%d  %6.0f MB in -> %5.0f MiB peak RSS\n", r.Format, r.Threads, r.InputMB, r.PeakRSSMiB)
+			fmt.Fprintf(w, "  %-8s threads=%d  %6.0f MB in -> %5.0f MiB peak RSS, %5.0f MiB peak live Go heap\n", r.Format, r.Threads, r.InputMB, r.PeakRSSMiB, r.PeakLiveMiB)
 		}
 	}
 }

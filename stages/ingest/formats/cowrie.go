@@ -39,6 +39,125 @@ func init() {
 type cowrieParser struct {
 	d   jsonDec
 	loc *time.Location
+	tc  jfTimeCache
+}
+
+// Cowrie's fields: the columns, and attributes with a name known in advance.
+const (
+	ckOther = iota // an attribute whose name is interned at run time
+	ckAttr         // an attribute with a constant name
+	ckTimestamp
+	ckEventID
+	ckSrcIP
+	ckDstIP
+	ckSrcPort
+	ckDstPort
+	ckSession
+	ckProtocol
+	ckUsername
+	ckSensor
+	ckMessage
+	ckURL
+	ckOutfile
+	ckFilename
+)
+
+// cowrieKey classifies a key by its length first: cheaper than a string
+// switch over every name, and it spares the attribute names a map lookup.
+func cowrieKey(k []byte) (int, string) {
+	switch len(k) {
+	case 3:
+		if string(k) == "url" {
+			return ckURL, ""
+		}
+	case 4:
+		switch string(k) {
+		case "uuid":
+			return ckAttr, "uuid"
+		case "size":
+			return ckAttr, "size"
+		case "name":
+			return ckAttr, "name"
+		case "arch":
+			return ckAttr, "arch"
+		}
+	case 5:
+		switch string(k) {
+		case "input":
+			return ckAttr, "input"
+		case "hassh":
+			return ckAttr, "hassh"
+		case "width":
+			return ckAttr, "width"
+		case "value":
+			return ckAttr, "value"
+		case "encCS":
+			return ckAttr, "encCS"
+		case "macCS":
+			return ckAttr, "macCS"
+		}
+	case 6:
+		switch string(k) {
+		case "src_ip":
+			return ckSrcIP, ""
+		case "dst_ip":
+			return ckDstIP, ""
+		case "sensor":
+			return ckSensor, ""
+		case "height":
+			return ckAttr, "height"
+		case "shasum":
+			return ckAttr, "shasum"
+		case "ttylog":
+			return ckAttr, "ttylog"
+		case "compCS":
+			return ckAttr, "compCS"
+		case "langCS":
+			return ckAttr, "langCS"
+		}
+	case 7:
+		switch string(k) {
+		case "eventid":
+			return ckEventID, ""
+		case "session":
+			return ckSession, ""
+		case "message":
+			return ckMessage, ""
+		case "outfile":
+			return ckOutfile, ""
+		case "version":
+			return ckAttr, "version"
+		case "kexAlgs":
+			return ckAttr, "kexAlgs"
+		case "keyAlgs":
+			return ckAttr, "keyAlgs"
+		}
+	case 8:
+		switch string(k) {
+		case "src_port":
+			return ckSrcPort, ""
+		case "dst_port":
+			return ckDstPort, ""
+		case "protocol":
+			return ckProtocol, ""
+		case "username":
+			return ckUsername, ""
+		case "filename":
+			return ckFilename, ""
+		case "password":
+			return ckAttr, "password"
+		case "duration":
+			return ckAttr, "duration"
+		}
+	case 9:
+		switch string(k) {
+		case "timestamp":
+			return ckTimestamp, ""
+		case "duplicate":
+			return ckAttr, "duplicate"
+		}
+	}
+	return ckOther, ""
 }
 
 func (p *cowrieParser) Parse(line []byte, ev *Event) error {
@@ -57,70 +176,84 @@ func (p *cowrieParser) Parse(line []byte, ev *Event) error {
 		if !ok {
 			break
 		}
-		switch string(key) {
-		case "timestamp":
+		kind, name := cowrieKey(key)
+		switch kind {
+		case ckOther:
+			d.attrNamed(ev, key, v)
+			continue
+		case ckAttr:
+			switch v.kind {
+			case jsonNull:
+			case jsonString, jsonNumber, jsonTrue, jsonFalse:
+				// An empty string is data here (a honeypot's empty password).
+				if len(v.b) > 0 || v.kind == jsonString {
+					ev.Attrs = append(ev.Attrs, KV{Key: name, Value: d.str(v)})
+				}
+			default:
+				d.attrNamed(ev, key, v)
+			}
+			continue
+		case ckTimestamp:
 			if v.kind == jsonNull {
 				continue
 			}
 			t, ok := time.Time{}, false
 			if v.kind == jsonString {
-				t, ok = jfRFC3339(v.b, p.loc)
+				t, ok = p.tc.parse(v.b, p.loc)
 			}
 			if !ok {
 				return jfFieldError("cowrie", "timestamp", v, "is not an RFC 3339 time")
 			}
 			ev.Time, haveTime = t, true
-		case "eventid", "src_ip", "dst_ip", "session", "protocol", "username", "sensor", "url", "outfile", "filename":
-			if v.kind == jsonArray || v.kind == jsonObject {
-				return jfFieldError("cowrie", string(key), v, "is not a string")
-			}
-			switch key[0] {
-			case 'e':
-				eventid = v.b
-				d.set(&ev.EventType, jsonScalar(v))
-			case 's':
-				if key[1] == 'r' {
-					d.set(&ev.SrcIP, jsonScalar(v))
-				} else if key[1] == 'e' && key[2] == 's' {
-					d.set(&ev.SessionID, jsonScalar(v))
-				} else {
-					d.set(&ev.DvcHost, jsonScalar(v))
-				}
-			case 'd':
-				d.set(&ev.DstIP, jsonScalar(v))
-			case 'p':
-				d.set(&ev.Proto, jsonScalar(v))
-			case 'u':
-				if key[1] == 's' {
-					d.set(&ev.UserName, jsonScalar(v))
-				} else {
-					d.set(&ev.HTTPURL, jsonScalar(v))
-				}
-			case 'o':
-				outfile = v
-			case 'f':
-				filename = v
-			}
-		case "src_port", "dst_port":
+			continue
+		case ckSrcPort, ckDstPort:
 			n, absent, ok := jsonInt(v, 0, 65535)
 			if !ok {
 				return jfFieldError("cowrie", string(key), v, "is not a port")
 			}
 			if !absent {
-				if key[1] == 'r' {
+				if kind == ckSrcPort {
 					ev.SrcPort = int32(n)
 				} else {
 					ev.DstPort = int32(n)
 				}
 			}
-		case "message":
+			continue
+		case ckMessage:
 			if v.kind == jsonArray {
 				d.set(&ev.Message, p.join(v))
 			} else {
 				d.set(&ev.Message, d.text(v))
 			}
-		default:
-			d.attrNamed(ev, key, v)
+			continue
+		}
+		// The string columns.
+		if v.kind == jsonArray || v.kind == jsonObject {
+			return jfFieldError("cowrie", string(key), v, "is not a string")
+		}
+		v = jsonScalar(v)
+		switch kind {
+		case ckEventID:
+			eventid = v.b
+			d.set(&ev.EventType, v)
+		case ckSrcIP:
+			d.set(&ev.SrcIP, v)
+		case ckDstIP:
+			d.set(&ev.DstIP, v)
+		case ckSession:
+			d.set(&ev.SessionID, v)
+		case ckProtocol:
+			d.set(&ev.Proto, v)
+		case ckUsername:
+			d.set(&ev.UserName, v)
+		case ckSensor:
+			d.set(&ev.DvcHost, v)
+		case ckURL:
+			d.set(&ev.HTTPURL, v)
+		case ckOutfile:
+			outfile = v
+		case ckFilename:
+			filename = v
 		}
 	}
 	if err := d.it.end(); err != nil {
@@ -132,10 +265,10 @@ func (p *cowrieParser) Parse(line []byte, ev *Event) error {
 	// file_path: the file as stored by the honeypot (outfile), else the name
 	// the attacker gave (filename); the other one stays an attribute.
 	if outfile.kind != jsonNull {
-		d.set(&ev.FilePath, jsonScalar(outfile))
+		d.set(&ev.FilePath, outfile)
 		d.attrNamed(ev, []byte("filename"), filename)
 	} else {
-		d.set(&ev.FilePath, jsonScalar(filename))
+		d.set(&ev.FilePath, filename)
 	}
 	switch string(eventid) {
 	case "cowrie.login.success":

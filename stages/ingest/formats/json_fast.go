@@ -16,6 +16,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -90,6 +91,13 @@ func (it *jsonIter) at(pos int) int {
 }
 
 func (it *jsonIter) skipWS() {
+	if it.pos < len(it.b) && it.b[it.pos] > ' ' {
+		return // compact JSON: no white space here
+	}
+	it.skipWSSlow()
+}
+
+func (it *jsonIter) skipWSSlow() {
 	for it.pos < len(it.b) {
 		switch it.b[it.pos] {
 		case ' ', '\t', '\n', '\r':
@@ -298,38 +306,74 @@ func (it *jsonIter) number() (jsonVal, error) {
 func (it *jsonIter) str() ([]byte, int, error) {
 	b := it.b
 	start := it.pos
-	n := bytes.IndexByte(b[start:], '"')
-	if n < 0 {
+	i := jsonFindQB(b, start)
+	if i < 0 {
 		return nil, -1, it.fail("unterminated string", start-1)
 	}
-	s := b[start : start+n]
-	if bytes.IndexByte(s, '\\') >= 0 || (!it.ascii && !utf8.Valid(s)) {
+	s := b[start:i]
+	if b[i] == '\\' || (!it.ascii && !utf8.Valid(s)) {
 		s, err := it.strSlow(start, start)
 		return s, -1, err
 	}
-	it.pos = start + n + 1
+	it.pos = i + 1
 	return s, it.at(start), nil
 }
 
-// key reads an object key (the opening quote just before it.pos): keys are
-// short, so a byte loop beats IndexByte's call.
+// key reads an object key (the opening quote just before it.pos).
 func (it *jsonIter) key() ([]byte, error) {
 	b := it.b
 	start := it.pos
-	for i := start; i < len(b); i++ {
-		switch b[i] {
-		case '"':
-			s := b[start:i]
-			if !it.ascii && !utf8.Valid(s) {
-				return it.strSlow(start, start)
-			}
-			it.pos = i + 1
-			return s, nil
-		case '\\':
-			return it.strSlow(start, start)
-		}
+	i := jsonFindQB(b, start)
+	if i < 0 {
+		return nil, it.fail("unterminated string", start-1)
 	}
-	return nil, it.fail("unterminated string", start-1)
+	s := b[start:i]
+	if b[i] == '\\' || (!it.ascii && !utf8.Valid(s)) {
+		return it.strSlow(start, start)
+	}
+	it.pos = i + 1
+	return s, nil
+}
+
+const (
+	jsonLo     = 0x0101010101010101
+	jsonHi     = 0x8080808080808080
+	jsonQuotes = jsonLo * '"'
+	jsonSlashs = jsonLo * '\\'
+)
+
+// jsonFindQB returns the index of the first quote or backslash in b from
+// i on, -1 if there is none. Short strings (keys, addresses, ids) are
+// scanned 8 bytes at a time in registers; past 32 bytes IndexByte's vector
+// loop takes over.
+func jsonFindQB(b []byte, i int) int {
+	for n := 0; n < 4 && i+8 <= len(b); n++ {
+		x := binary.LittleEndian.Uint64(b[i:])
+		q, s := x^jsonQuotes, x^jsonSlashs
+		if m := ((q-jsonLo)&^q | (s-jsonLo)&^s) & jsonHi; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+		i += 8
+	}
+	if i+8 > len(b) {
+		for ; i < len(b); i++ {
+			if c := b[i]; c == '"' || c == '\\' {
+				return i
+			}
+		}
+		return -1
+	}
+	q := bytes.IndexByte(b[i:], '"')
+	if q < 0 {
+		if bs := bytes.IndexByte(b[i:], '\\'); bs >= 0 {
+			return i + bs
+		}
+		return -1
+	}
+	if bs := bytes.IndexByte(b[i:i+q], '\\'); bs >= 0 {
+		return i + bs
+	}
+	return i + q
 }
 
 // jsonASCII reports whether b is all ASCII.
@@ -457,18 +501,15 @@ func (it *jsonIter) skipStr() error {
 	b := it.b
 	start := it.pos
 	i := start + 1
-	q := bytes.IndexByte(b[i:], '"')
-	if q < 0 {
-		return it.fail("unterminated string", start)
-	}
-	q += i
 	for {
-		bs := bytes.IndexByte(b[i:q], '\\')
-		if bs < 0 {
-			it.pos = q + 1
+		j := jsonFindQB(b, i)
+		if j < 0 {
+			return it.fail("unterminated string", start)
+		}
+		if b[j] == '"' {
+			it.pos = j + 1
 			return nil
 		}
-		j := i + bs
 		if j+1 >= len(b) {
 			return it.fail("unterminated string", start)
 		}
@@ -482,13 +523,6 @@ func (it *jsonIter) skipStr() error {
 			i = j + 6
 		default:
 			return it.fail("invalid escape "+jsonQuoteByte(b[j+1])+" in string", j)
-		}
-		if i > q { // the quote found was escaped: find the next one
-			n := bytes.IndexByte(b[i:], '"')
-			if n < 0 {
-				return it.fail("unterminated string", start)
-			}
-			q = i + n
 		}
 	}
 }
@@ -682,9 +716,10 @@ func (d *jsonDec) attrNamed(ev *Event, key []byte, v jsonVal) {
 	}
 }
 
-// attrVal appends attribute key=v; an empty v is dropped as Event.Attr does.
+// attrVal appends attribute key=v. A JSON "" is kept: the source said it
+// (an empty password is a finding); only absent values are dropped.
 func (d *jsonDec) attrVal(ev *Event, key []byte, v jsonVal) {
-	if len(v.b) > 0 {
+	if len(v.b) > 0 || v.kind == jsonString {
 		ev.Attrs = append(ev.Attrs, KV{Key: d.intern(key), Value: d.str(v)})
 	}
 }
@@ -860,14 +895,17 @@ func jfRFC3339[T string | []byte](b T, noZone *time.Location) (time.Time, bool) 
 	if i < len(b) && b[i] == '.' {
 		i++
 		j := i
-		scale := 100000000
 		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			nsec += int(b[i]-'0') * scale
-			scale /= 10
+			if i-j < 9 {
+				nsec = nsec*10 + int(b[i]-'0')
+			}
 			i++
 		}
 		if i == j {
 			return time.Time{}, false
+		}
+		if n := i - j; n < 9 {
+			nsec *= jfPow10[9-n]
 		}
 	}
 	offset := 0
@@ -916,6 +954,68 @@ func jfRFC3339[T string | []byte](b T, noZone *time.Location) (time.Time, bool) 
 	return time.Unix(secs, int64(nsec)).UTC(), true
 }
 
+// jfTimeCache parses RFC 3339 times, remembering the seconds of the last
+// "YYYY-MM-DDThh:mm:ss" and zone seen: consecutive log lines mostly share
+// them, so only the fraction is left to read.
+type jfTimeCache struct {
+	prefix [19]byte
+	zone   [8]byte
+	zlen   int
+	loc    *time.Location
+	secs   int64
+	ok     bool
+}
+
+func (c *jfTimeCache) parse(b []byte, noZone *time.Location) (time.Time, bool) {
+	if c.ok && len(b) >= 19 && c.loc == noZone && string(b[:19]) == string(c.prefix[:]) {
+		// Same second and zone: read the fraction only.
+		i, nsec := 19, 0
+		if i < len(b) && b[i] == '.' {
+			i++
+			j := i
+			for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+				if i-j < 9 {
+					nsec = nsec*10 + int(b[i]-'0')
+				}
+				i++
+			}
+			if i == j {
+				return time.Time{}, false
+			}
+			if n := i - j; n < 9 {
+				nsec *= jfPow10[9-n]
+			}
+		}
+		if string(b[i:]) == string(c.zone[:c.zlen]) {
+			return time.Unix(c.secs, int64(nsec)).UTC(), true
+		}
+	}
+	t, ok := jfRFC3339(b, noZone)
+	if !ok {
+		return t, false
+	}
+	// Remember the second (the zone: what follows the fraction).
+	i := 19
+	if i < len(b) && b[i] == '.' {
+		i++
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	}
+	if z := b[i:]; len(z) <= len(c.zone) {
+		copy(c.prefix[:], b[:19])
+		c.zlen = copy(c.zone[:], z)
+		c.loc = noZone
+		c.secs = t.Unix()
+		c.ok = true
+	} else {
+		c.ok = false
+	}
+	return t, true
+}
+
+var jfPow10 = [...]int{1, 10, 100, 1000, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9}
+
 // jfDigits parses a fixed-width run of decimal digits.
 func jfDigits[T string | []byte](b T) (int, bool) {
 	n := 0
@@ -934,12 +1034,14 @@ func jfCivilOK(year, month, day, hour, min, sec int) bool {
 	if month < 1 || month > 12 || day < 1 || hour > 23 || min > 59 || sec > 59 {
 		return false
 	}
-	dim := [...]int{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[month-1]
+	dim := jfDaysIn[month-1]
 	if month == 2 && year%4 == 0 && (year%100 != 0 || year%400 == 0) {
 		dim = 29
 	}
 	return day <= dim
 }
+
+var jfDaysIn = [12]int{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
 
 // jfDays returns the days from 1970-01-01 to the given date
 // (proleptic Gregorian; H. Hinnant's algorithm).
@@ -1067,6 +1169,7 @@ type jsonMapper struct {
 	keys  map[string]*jsonKey // dotted paths seen: targets and interned names
 	slots []jsonSlot
 	used  []int
+	subs  []*jsonIter // iterators of nested objects, one per depth, reused
 }
 
 // jsonKey is what the mapper knows of a dotted path.
@@ -1108,15 +1211,15 @@ func (m *jsonMapper) read(line []byte, ev *Event) error {
 	if err := m.d.open(line); err != nil {
 		return err
 	}
-	if err := m.walk(ev, &m.d.it, 0); err != nil {
+	if err := m.walk(ev, &m.d.it, 0, 0); err != nil {
 		return err
 	}
 	return m.d.it.end()
 }
 
 // walk reads the members of one object; plen is the length of its dotted
-// path prefix in d.keyBuf (0 at the top level).
-func (m *jsonMapper) walk(ev *Event, it *jsonIter, plen int) error {
+// path prefix in d.keyBuf (0 at the top level), depth its nesting.
+func (m *jsonMapper) walk(ev *Event, it *jsonIter, plen, depth int) error {
 	d := &m.d
 	for {
 		k, v, ok, err := it.member()
@@ -1147,8 +1250,12 @@ func (m *jsonMapper) walk(ev *Event, it *jsonIter, plen int) error {
 				ev.Attrs = append(ev.Attrs, KV{Key: m.name(ki, d.keyBuf[:n]), Value: "{}"})
 				continue
 			}
-			sub := jsonSub(v, &d.esc)
-			if err := m.walk(ev, &sub, n); err != nil {
+			if depth >= len(m.subs) {
+				m.subs = append(m.subs, new(jsonIter))
+			}
+			sub := m.subs[depth]
+			*sub = jsonSub(v, &d.esc)
+			if err := m.walk(ev, sub, n, depth+1); err != nil {
 				return err
 			}
 		default:

@@ -57,9 +57,7 @@ func refFlatten(prefix string, v any, out map[string]any) {
 	case json.Number:
 		out[prefix] = string(x)
 	case string:
-		if x != "" {
-			out[prefix] = x
-		}
+		out[prefix] = x // "" too: an empty string is kept
 	}
 }
 
@@ -211,6 +209,12 @@ var scannerCases = []string{
 	`{"a":1,"a":2}`, `{"a.b":1,"a":{"c":2}}`,
 	`{"a":[` + strings.Repeat(`[`, 600) + strings.Repeat(`]`, 600) + `]}`,
 	"\xef\xbb\xbf{\"bom\":1}",
+	`{"long":"` + strings.Repeat("x", 40) + `\"` + strings.Repeat("y", 40) + `\\` + strings.Repeat("z", 9) + `"}`,
+	`{"long":"` + strings.Repeat("x", 33) + `\u00e9` + strings.Repeat("y", 70) + `","k":[` + `"` + strings.Repeat("w", 50) + `\"q"]}`,
+	`{"long":"` + strings.Repeat("x", 100) + `\x"}`,
+	`{"long":"` + strings.Repeat("x", 100),
+	`{"` + strings.Repeat("k", 45) + `\"k":"v"}`,
+	`{"a":["` + strings.Repeat("x", 64) + `\\"],"b":"` + strings.Repeat("\u0041", 12) + `"}`,
 }
 
 func TestScannerAgainstEncodingJSON(t *testing.T) {
@@ -420,6 +424,55 @@ func TestJSONInt(t *testing.T) {
 		n, absent, ok := jsonInt(c.v, 0, 65535)
 		if n != c.n || absent != c.absent || ok != c.okay {
 			t.Errorf("%s: got %d %v %v", c.v.b, n, absent, ok)
+		}
+	}
+}
+
+func TestFindQB(t *testing.T) {
+	naive := func(b []byte, i int) int {
+		for ; i < len(b); i++ {
+			if b[i] == '"' || b[i] == '\\' {
+				return i
+			}
+		}
+		return -1
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	alphabet := []byte("ab\"\\\x00\x80\xff\xa2\xdc ")
+	for n := 0; n < 120; n++ {
+		for trial := 0; trial < 200; trial++ {
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = 'x'
+				if r.IntN(20) == 0 {
+					b[i] = alphabet[r.IntN(len(alphabet))]
+				}
+			}
+			for start := 0; start <= n; start += 1 + r.IntN(7) {
+				if got, want := jsonFindQB(b, start), naive(b, start); got != want {
+					t.Fatalf("%q from %d: %d, want %d", b, start, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestTimeCache: the cached parse must agree with jfRFC3339 on every input,
+// including the ones that share a cached second but differ after it.
+func TestTimeCache(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	secs := []string{"2026-11-21T10:00:00", "2026-11-21T10:00:01", "2026-11-21 10:00:01", "2026-02-30T10:00:00"}
+	fracs := []string{"", ".5", ".123456", ".1234567891", ".", ".x"}
+	zones := []string{"Z", "z", "+01:00", "-0530", "", "ZZ", "+1", " "}
+	locs := []*time.Location{nil, time.UTC, time.FixedZone("X", 7200)}
+	var c jfTimeCache
+	for i := 0; i < 20000; i++ {
+		s := secs[r.IntN(len(secs))] + fracs[r.IntN(len(fracs))] + zones[r.IntN(len(zones))]
+		loc := locs[r.IntN(len(locs))]
+		want, wok := jfRFC3339(s, loc)
+		got, gok := c.parse([]byte(s), loc)
+		if wok != gok || !got.Equal(want) {
+			t.Fatalf("%q in %v: cache %v %v, direct %v %v", s, loc, got, gok, want, wok)
 		}
 	}
 }
