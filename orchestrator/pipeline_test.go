@@ -1,6 +1,7 @@
 package orchestrator_test
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -16,6 +17,7 @@ import (
 	"github.com/spotlake/spotlake/orchestrator/testutil"
 	"github.com/spotlake/spotlake/schemas"
 	"github.com/spotlake/spotlake/stages/ingest"
+	"github.com/spotlake/spotlake/stages/ingest/gen"
 )
 
 func ingestReport(t *testing.T, r orchestrator.RunReport) orchestrator.StageReport {
@@ -329,5 +331,38 @@ func TestBackfill(t *testing.T) {
 	}
 	if done, _ := pl.DayDone(context.Background(), testutil.Day.AddDate(0, 0, 1)); done {
 		t.Error("a day never run is reported done")
+	}
+}
+
+// TestBigObjectIsSplitIntoFiles: an object larger than a worker's share of
+// the memory budget is written as several data files, with every row once.
+func TestBigObjectIsSplitIntoFiles(t *testing.T) {
+	p := testutil.NewProject(t)
+	p.Config.Ingest.MemoryLimitMB = 64
+	p.Config.Ingest.Workers = 4 // 64 MiB / (4*4) = 4 MiB of input per data file
+	dir := filepath.Join(p.Config.Raw, "vpcflow", "dt=2026-11-21")
+	os.MkdirAll(dir, 0o755)
+	f, err := os.Create(filepath.Join(dir, "big.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	lines, err := gen.WriteCorpus(w, "vpcflow", 24<<20, 1, testutil.Day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	f.Close()
+	pl := p.Open(t)
+	st := ingestReport(t, testutil.Run(t, pl, orchestrator.RunOptions{})[0])
+	if st.Status != orchestrator.StatusSucceeded || st.Rows != lines {
+		t.Fatalf("rows %d, corpus lines %d: %+v", st.Rows, lines, st)
+	}
+	if n := len(filesOf(t, pl, schemas.Events)); n < 3 {
+		t.Errorf("a 24 MiB object with 4 MiB per file (cut at batch ends) made %d data files", n)
+	}
+	ids := testutil.Strings(t, testutil.LoadTable(t, pl, schemas.Events), "event_id")
+	if int64(len(slices.Compact(slices.Clone(ids)))) != lines {
+		t.Errorf("%d distinct ids for %d lines", len(slices.Compact(slices.Clone(ids))), lines)
 	}
 }

@@ -68,8 +68,10 @@ type Options struct {
 	BatchRows       int
 	MaxLineBytes    int
 	TargetFileBytes int64
-	DrainWindow     time.Duration
-	PollInterval    time.Duration
+	// FileInputBytes bounds the input read into one data file (0: none).
+	FileInputBytes int64
+	DrainWindow    time.Duration
+	PollInterval   time.Duration
 	// Progress, when set, is updated while the stage runs.
 	Progress *Progress
 }
@@ -102,22 +104,22 @@ type Failure struct {
 
 // Result is what a run of the stage did.
 type Result struct {
-	Day       string                   `json:"day"`
-	Objects   int                      `json:"objects"`
-	Existing  int                      `json:"already_committed"`
-	Lines     int64                    `json:"lines"`
-	Rows      int64                    `json:"rows"`
-	Rejects   int64                    `json:"rejects"`
-	Skipped   int64                    `json:"skipped_lines"`
-	Bytes     int64                    `json:"bytes"`
-	Commits   int                      `json:"commits"`
-	Failures  []Failure                `json:"failures,omitempty"`
-	Sources   map[string]*SourceResult `json:"sources"`
-	Forced    bool                     `json:"forced,omitempty"`
+	Day      string                   `json:"day"`
+	Objects  int                      `json:"objects"`
+	Existing int                      `json:"already_committed"`
+	Lines    int64                    `json:"lines"`
+	Rows     int64                    `json:"rows"`
+	Rejects  int64                    `json:"rejects"`
+	Skipped  int64                    `json:"skipped_lines"`
+	Bytes    int64                    `json:"bytes"`
+	Commits  int                      `json:"commits"`
+	Failures []Failure                `json:"failures,omitempty"`
+	Sources  map[string]*SourceResult `json:"sources"`
+	Forced   bool                     `json:"forced,omitempty"`
 	// DrainSeconds is the time spent waiting, after the last object was
 	// read, for the drain window to pass with no new object.
 	DrainSeconds float64 `json:"drain_seconds"`
-	Discarded bool                     `json:"discarded,omitempty"` // a forced run that failed and kept the old rows
+	Discarded    bool    `json:"discarded,omitempty"` // a forced run that failed and kept the old rows
 }
 
 // Complete reports that the run found nothing new: every object of the day
@@ -484,10 +486,21 @@ func (s *Stage) ingestObject(ctx context.Context, t task, o Options) (r objectRe
 	var readErr error
 	var linesSinceReport int64
 
+	// A data file holds on to memory in proportion to the rows written to
+	// it until it is closed (measured: about the Arrow size of its rows), so
+	// an object is split into files of at most FileInputBytes of input: peak
+	// memory then depends on the number of workers, not on object sizes.
+	eof := false
+	var fileStart int64
 	records := func(yield func(arrow.RecordBatch, error) bool) {
+		fileStart = lr.off
 		for {
+			if o.FileInputBytes > 0 && lr.off-fileStart >= o.FileInputBytes && rows.n == 0 {
+				return // the next call starts a new file
+			}
 			line, off, tooLong, err := lr.next()
 			if errors.Is(err, io.EOF) {
+				eof = true
 				break
 			}
 			if err != nil {
@@ -551,7 +564,11 @@ func (s *Stage) ingestObject(ctx context.Context, t task, o Options) (r objectRe
 	if o.BatchRows <= 0 {
 		o.BatchRows = 32768
 	}
-	r.eventFiles, err = writeRecords(ctx, s.Tables.Events, sc, records, o)
+	for !eof && err == nil && readErr == nil {
+		var files []string
+		files, err = writeRecords(ctx, s.Tables.Events, sc, records, o)
+		r.eventFiles = append(r.eventFiles, files...)
+	}
 	o.Progress.Lines.Add(linesSinceReport)
 	if readErr != nil {
 		return fail(readErr)

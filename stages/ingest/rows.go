@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -18,7 +19,7 @@ import (
 
 // eventRows builds Arrow record batches of the events table. It addresses the
 // builders directly rather than through a generic column loop: this is the
-// hottest code of the ingest after the parsers.
+// hottest code of the ingest after Parquet encoding.
 type eventRows struct {
 	schema *arrow.Schema
 	rb     *array.RecordBuilder
@@ -29,29 +30,133 @@ type eventRows struct {
 	eventTime                                                     *array.TimestampBuilder
 	inputDay                                                      *array.Date32Builder
 	lineOffset                                                    *array.Int64Builder
-	eventType, action, severity, app, message, proto              *array.StringBuilder
-	srcIP, srcHost, dstIP, dstHost, dvcHost, dvcIP, user, session *array.StringBuilder
-	srcIPBytes, dstIPBytes                                        *array.BinaryBuilder
-	srcIP4, dstIP4                                                *array.Int64Builder
-	srcPort, dstPort                                              *array.Int32Builder
-	flowBytes, flowPackets, flowOutBytes, flowOutPackets, flowDur *array.Int64Builder
-	flowFlags                                                     *array.StringBuilder
-	httpMethod, httpURL, httpHost, httpRef, httpUA, httpCT        *array.StringBuilder
-	httpStatus                                                    *array.Int32Builder
-	httpBytes                                                     *array.Int64Builder
-	dnsQuery, dnsQType, dnsQClass, dnsRCode, dnsAnswers           *array.StringBuilder
-	dnsFrameLen                                                   *array.Int32Builder
-	filePath, fileDst                                             *array.StringBuilder
+	eventType, action, severity, app, message, proto              strCol
+	srcIP, srcHost, dstIP, dstHost, dvcHost, dvcIP, user, session strCol
+	srcIPBytes, dstIPBytes                                        binCol
+	srcIP4, dstIP4                                                i64Col
+	srcPort, dstPort                                              i32Col
+	flowBytes, flowPackets, flowOutBytes, flowOutPackets, flowDur i64Col
+	flowFlags                                                     strCol
+	httpMethod, httpURL, httpHost, httpRef, httpUA, httpCT        strCol
+	httpStatus                                                    i32Col
+	httpBytes                                                     i64Col
+	dnsQuery, dnsQType, dnsQClass, dnsRCode, dnsAnswers           strCol
+	dnsFrameLen                                                   i32Col
+	filePath, fileDst                                             strCol
 	attrs                                                         *array.MapBuilder
 	attrKeys, attrVals                                            *array.StringBuilder
+	attrNulls                                                     int
+
+	// lazy lists the columns that batch their nulls.
+	lazy []interface{ settle() }
 
 	idBuf []byte
 	hexID [32]byte
+	ip16  [16]byte
 
 	// dataLen is each variable-width builder's data size in the last batch:
 	// the next batch reserves it up front instead of growing by copies.
 	dataLen map[*array.BinaryBuilder]int
 	rows    int
+}
+
+// Most columns are null for most rows (a flow has no http_url). Appending
+// each null costs a call and a bitmap write per column per row; these
+// wrappers count nulls and append them in one call when a value comes.
+type strCol struct {
+	b     *array.StringBuilder
+	nulls int
+}
+
+func (c *strCol) add(s string) {
+	if s == "" {
+		c.nulls++
+		return
+	}
+	if c.nulls > 0 {
+		c.b.AppendNulls(c.nulls)
+		c.nulls = 0
+	}
+	c.b.Append(s)
+}
+
+func (c *strCol) settle() {
+	if c.nulls > 0 {
+		c.b.AppendNulls(c.nulls)
+		c.nulls = 0
+	}
+}
+
+type binCol struct {
+	b     *array.BinaryBuilder
+	nulls int
+}
+
+func (c *binCol) add(v []byte) {
+	if v == nil {
+		c.nulls++
+		return
+	}
+	if c.nulls > 0 {
+		c.b.AppendNulls(c.nulls)
+		c.nulls = 0
+	}
+	c.b.Append(v)
+}
+
+func (c *binCol) settle() {
+	if c.nulls > 0 {
+		c.b.AppendNulls(c.nulls)
+		c.nulls = 0
+	}
+}
+
+type i64Col struct {
+	b     *array.Int64Builder
+	nulls int
+}
+
+func (c *i64Col) add(v int64) {
+	if v == formats.Absent {
+		c.nulls++
+		return
+	}
+	if c.nulls > 0 {
+		c.b.AppendNulls(c.nulls)
+		c.nulls = 0
+	}
+	c.b.Append(v)
+}
+
+func (c *i64Col) settle() {
+	if c.nulls > 0 {
+		c.b.AppendNulls(c.nulls)
+		c.nulls = 0
+	}
+}
+
+type i32Col struct {
+	b     *array.Int32Builder
+	nulls int
+}
+
+func (c *i32Col) add(v int32) {
+	if v == formats.Absent {
+		c.nulls++
+		return
+	}
+	if c.nulls > 0 {
+		c.b.AppendNulls(c.nulls)
+		c.nulls = 0
+	}
+	c.b.Append(v)
+}
+
+func (c *i32Col) settle() {
+	if c.nulls > 0 {
+		c.b.AppendNulls(c.nulls)
+		c.nulls = 0
+	}
 }
 
 func newEventRows(mem memory.Allocator, schema *arrow.Schema) (*eventRows, error) {
@@ -83,8 +188,12 @@ func newEventRows(mem memory.Allocator, schema *arrow.Schema) (*eventRows, error
 			r.extra = append(r.extra, b)
 			continue
 		}
-		if err := assign(dst, b); err != nil {
+		lazy, err := assign(dst, b)
+		if err != nil {
 			return nil, fmt.Errorf("events column %s: %w", f.Name, err)
+		}
+		if lazy != nil {
+			r.lazy = append(r.lazy, lazy)
 		}
 		filled[f.Name] = true
 	}
@@ -124,29 +233,39 @@ func (r *eventRows) reserve() {
 	}
 }
 
-// assign stores builder b into *dst when the types agree.
-func assign(dst any, b array.Builder) error {
+// assign stores builder b into *dst when the types agree, and returns the
+// column when it batches its nulls.
+func assign(dst any, b array.Builder) (interface{ settle() }, error) {
 	ok := false
+	var lazy interface{ settle() }
 	switch p := dst.(type) {
 	case **array.StringBuilder:
 		*p, ok = b.(*array.StringBuilder)
-	case **array.BinaryBuilder:
-		*p, ok = b.(*array.BinaryBuilder)
 	case **array.Int64Builder:
 		*p, ok = b.(*array.Int64Builder)
-	case **array.Int32Builder:
-		*p, ok = b.(*array.Int32Builder)
 	case **array.TimestampBuilder:
 		*p, ok = b.(*array.TimestampBuilder)
 	case **array.Date32Builder:
 		*p, ok = b.(*array.Date32Builder)
 	case **array.MapBuilder:
 		*p, ok = b.(*array.MapBuilder)
+	case *strCol:
+		p.b, ok = b.(*array.StringBuilder)
+		lazy = p
+	case *binCol:
+		p.b, ok = b.(*array.BinaryBuilder)
+		lazy = p
+	case *i64Col:
+		p.b, ok = b.(*array.Int64Builder)
+		lazy = p
+	case *i32Col:
+		p.b, ok = b.(*array.Int32Builder)
+		lazy = p
 	}
 	if !ok {
-		return fmt.Errorf("unexpected Arrow type %s", b.Type())
+		return nil, fmt.Errorf("unexpected Arrow type %s", b.Type())
 	}
-	return nil
+	return lazy, nil
 }
 
 // objectCtx is what every row of one object shares.
@@ -155,55 +274,49 @@ type objectCtx struct {
 	inputDay                      arrow.Date32
 }
 
-func str(b *array.StringBuilder, s string) {
+// ip fills the three columns of one address. Addresses already in
+// canonical form (almost all IPv4 text) are kept as given, not re-printed.
+func (r *eventRows) ip(s string, txt *strCol, bytes *binCol, num *i64Col) {
 	if s == "" {
-		b.AppendNull()
-	} else {
-		b.Append(s)
-	}
-}
-
-func i64(b *array.Int64Builder, v int64) {
-	if v == formats.Absent {
-		b.AppendNull()
-	} else {
-		b.Append(v)
-	}
-}
-
-func i32(b *array.Int32Builder, v int32) {
-	if v == formats.Absent {
-		b.AppendNull()
-	} else {
-		b.Append(v)
-	}
-}
-
-func (r *eventRows) ip(s string, txt, host *array.StringBuilder, bytes *array.BinaryBuilder, num *array.Int64Builder) {
-	if s == "" {
-		txt.AppendNull()
-		bytes.AppendNull()
-		num.AppendNull()
+		txt.add("")
+		bytes.add(nil)
+		num.add(formats.Absent)
 		return
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
 		// Not an address after all: keep the text, it is probably a name.
-		txt.Append(s)
-		bytes.AppendNull()
-		num.AppendNull()
+		txt.add(s)
+		bytes.add(nil)
+		num.add(formats.Absent)
 		return
 	}
-	a = a.WithZone("")
-	txt.Append(a.String())
-	b16 := a.As16()
-	bytes.Append(b16[:])
+	if a.Zone() != "" || a.Is6() && !a.Is4In6() {
+		txt.add(a.WithZone("").String())
+	} else if a.Is4() && canonical4(s) {
+		txt.add(s)
+	} else {
+		txt.add(a.String())
+	}
+	r.ip16 = a.As16()
+	bytes.add(r.ip16[:])
 	if a.Is4() || a.Is4In6() {
 		v4 := a.Unmap().As4()
-		num.Append(int64(v4[0])<<24 | int64(v4[1])<<16 | int64(v4[2])<<8 | int64(v4[3]))
+		num.add(int64(v4[0])<<24 | int64(v4[1])<<16 | int64(v4[2])<<8 | int64(v4[3]))
 	} else {
-		num.AppendNull()
+		num.add(formats.Absent)
 	}
+}
+
+// canonical4 reports whether a parsed IPv4 text has no leading zeros (then
+// it is exactly what netip would print).
+func canonical4(s string) bool {
+	for i := 0; i+1 < len(s); i++ {
+		if s[i] == '0' && (i == 0 || s[i-1] == '.') && s[i+1] != '.' {
+			return false
+		}
+	}
+	return true
 }
 
 // EventID is the stable id of the line at offset of object in source.
@@ -235,47 +348,51 @@ func (r *eventRows) add(oc *objectCtx, ev *formats.Event, offset int64, line []b
 	r.object.Append(oc.object)
 	r.lineOffset.Append(offset)
 	r.runID.Append(oc.runID)
-	str(r.eventType, ev.EventType)
-	str(r.action, ev.Action)
-	str(r.severity, ev.Severity)
-	str(r.app, ev.App)
-	str(r.message, ev.Message)
-	str(r.proto, ev.Proto)
-	r.ip(ev.SrcIP, r.srcIP, nil, r.srcIPBytes, r.srcIP4)
-	i32(r.srcPort, ev.SrcPort)
-	str(r.srcHost, ev.SrcHost)
-	r.ip(ev.DstIP, r.dstIP, nil, r.dstIPBytes, r.dstIP4)
-	i32(r.dstPort, ev.DstPort)
-	str(r.dstHost, ev.DstHost)
-	str(r.dvcHost, ev.DvcHost)
-	str(r.dvcIP, ev.DvcIP)
-	str(r.user, ev.UserName)
-	str(r.session, ev.SessionID)
-	i64(r.flowBytes, ev.FlowBytes)
-	i64(r.flowPackets, ev.FlowPackets)
-	i64(r.flowOutBytes, ev.FlowOutBytes)
-	i64(r.flowOutPackets, ev.FlowOutPackets)
-	i64(r.flowDur, ev.FlowDurationMs)
-	str(r.flowFlags, ev.FlowTCPFlags)
-	str(r.httpMethod, ev.HTTPMethod)
-	str(r.httpURL, ev.HTTPURL)
-	str(r.httpHost, ev.HTTPHost)
-	i32(r.httpStatus, ev.HTTPStatus)
-	i64(r.httpBytes, ev.HTTPBytes)
-	str(r.httpRef, ev.HTTPReferrer)
-	str(r.httpUA, ev.HTTPUserAgent)
-	str(r.httpCT, ev.HTTPContentType)
-	str(r.dnsQuery, ev.DNSQuery)
-	str(r.dnsQType, ev.DNSQType)
-	str(r.dnsQClass, ev.DNSQClass)
-	str(r.dnsRCode, ev.DNSRCode)
-	str(r.dnsAnswers, ev.DNSAnswers)
-	i32(r.dnsFrameLen, ev.DNSFrameLen)
-	str(r.filePath, ev.FilePath)
-	str(r.fileDst, ev.FileDst)
+	r.eventType.add(ev.EventType)
+	r.action.add(ev.Action)
+	r.severity.add(ev.Severity)
+	r.app.add(ev.App)
+	r.message.add(ev.Message)
+	r.proto.add(ev.Proto)
+	r.ip(ev.SrcIP, &r.srcIP, &r.srcIPBytes, &r.srcIP4)
+	r.srcPort.add(ev.SrcPort)
+	r.srcHost.add(ev.SrcHost)
+	r.ip(ev.DstIP, &r.dstIP, &r.dstIPBytes, &r.dstIP4)
+	r.dstPort.add(ev.DstPort)
+	r.dstHost.add(ev.DstHost)
+	r.dvcHost.add(ev.DvcHost)
+	r.dvcIP.add(ev.DvcIP)
+	r.user.add(ev.UserName)
+	r.session.add(ev.SessionID)
+	r.flowBytes.add(ev.FlowBytes)
+	r.flowPackets.add(ev.FlowPackets)
+	r.flowOutBytes.add(ev.FlowOutBytes)
+	r.flowOutPackets.add(ev.FlowOutPackets)
+	r.flowDur.add(ev.FlowDurationMs)
+	r.flowFlags.add(ev.FlowTCPFlags)
+	r.httpMethod.add(ev.HTTPMethod)
+	r.httpURL.add(ev.HTTPURL)
+	r.httpHost.add(ev.HTTPHost)
+	r.httpStatus.add(ev.HTTPStatus)
+	r.httpBytes.add(ev.HTTPBytes)
+	r.httpRef.add(ev.HTTPReferrer)
+	r.httpUA.add(ev.HTTPUserAgent)
+	r.httpCT.add(ev.HTTPContentType)
+	r.dnsQuery.add(ev.DNSQuery)
+	r.dnsQType.add(ev.DNSQType)
+	r.dnsQClass.add(ev.DNSQClass)
+	r.dnsRCode.add(ev.DNSRCode)
+	r.dnsAnswers.add(ev.DNSAnswers)
+	r.dnsFrameLen.add(ev.DNSFrameLen)
+	r.filePath.add(ev.FilePath)
+	r.fileDst.add(ev.FileDst)
 	if len(ev.Attrs) == 0 {
-		r.attrs.AppendNull()
+		r.attrNulls++
 	} else {
+		if r.attrNulls > 0 {
+			r.attrs.AppendNulls(r.attrNulls)
+			r.attrNulls = 0
+		}
 		r.attrs.Append(true)
 		for _, kv := range ev.Attrs {
 			r.attrKeys.Append(kv.Key)
@@ -286,16 +403,23 @@ func (r *eventRows) add(oc *objectCtx, ev *formats.Event, offset int64, line []b
 		r.raw.BinaryBuilder.Append(line)
 	} else {
 		// Parquet strings must be UTF-8; the exact bytes stay in the object.
-		r.raw.Append(string([]rune(string(line))))
-	}
-	for _, b := range r.extra {
-		b.AppendNull()
+		r.raw.Append(strings.ToValidUTF8(string(line), "\uFFFD"))
 	}
 	r.n++
 }
 
 // flush returns the rows so far as a record batch and starts a new one.
 func (r *eventRows) flush() arrow.RecordBatch {
+	for _, c := range r.lazy {
+		c.settle()
+	}
+	if r.attrNulls > 0 {
+		r.attrs.AppendNulls(r.attrNulls)
+		r.attrNulls = 0
+	}
+	for _, b := range r.extra {
+		b.AppendNulls(r.n)
+	}
 	r.rows = r.n
 	for _, b := range r.binaryBuilders() {
 		r.dataLen[b] = b.DataLen()
