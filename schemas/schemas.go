@@ -24,6 +24,7 @@ const (
 	EventsRejected = "events_rejected"
 	IngestFiles    = "ingest_files"
 	Runs           = "runs"
+	Scores         = "scores"
 )
 
 // PartitionField is one partition field of a table definition.

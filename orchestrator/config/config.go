@@ -42,6 +42,7 @@ type Config struct {
 	Catalog  Catalog         `yaml:"catalog"`
 	Sources  []Source        `yaml:"sources"`
 	Ingest   Ingest          `yaml:"ingest"`
+	Detect   Detect          `yaml:"detect"`
 	Schedule Schedule        `yaml:"schedule"`
 	Clusters map[string]Role `yaml:"clusters"`
 
@@ -96,6 +97,26 @@ type Ingest struct {
 	TargetFileMB int `yaml:"target_file_mb"`
 	// MemoryLimitMB sets Go's soft memory limit for the stage (GOMEMLIMIT).
 	MemoryLimitMB int `yaml:"memory_limit_mb"`
+}
+
+// Detect tunes the machine-learning stage (LDA suspicious connects).
+type Detect struct {
+	// Topics and Iterations of the LDA fit.
+	Topics     int `yaml:"topics"`
+	Iterations int `yaml:"iterations"`
+	// Threshold keeps events scoring at or below it (Spot's default 1e-6).
+	Threshold float64 `yaml:"threshold"`
+	// TopN keeps at most this many events per day, lowest scores first.
+	TopN int `yaml:"top_n"`
+	// WindowDays trains on this many days ending at the scored day.
+	WindowDays int `yaml:"window_days"`
+	// Workers fit the model in parallel.
+	Workers int `yaml:"workers"`
+	// Seed makes fits repeatable.
+	Seed int64 `yaml:"seed"`
+	// AllowDomains are registrable domains of your own (example.com): DNS and
+	// proxy words class them apart from popular and other domains.
+	AllowDomains []string `yaml:"allow_domains"`
 }
 
 // Schedule drives `spotlake schedule run` and `schedule crontab`.

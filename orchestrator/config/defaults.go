@@ -56,6 +56,28 @@ func (c *Config) Default() {
 	if in.MemoryLimitMB == 0 {
 		in.MemoryLimitMB = 768
 	}
+	d := &c.Detect
+	if d.Topics == 0 {
+		d.Topics = 20
+	}
+	if d.Iterations == 0 {
+		d.Iterations = 20
+	}
+	if d.Threshold == 0 {
+		d.Threshold = 1e-6
+	}
+	if d.TopN == 0 {
+		d.TopN = 1000
+	}
+	if d.WindowDays == 0 {
+		d.WindowDays = 1
+	}
+	if d.Workers == 0 {
+		d.Workers = runtime.NumCPU()
+	}
+	if d.Seed == 0 {
+		d.Seed = 1
+	}
 	def(&c.Schedule.Cron, "30 2 * * *")
 	def(&c.Schedule.Timezone, "UTC")
 	if c.Schedule.DayOffset == 0 {

@@ -44,6 +44,14 @@ ingest:
   poll_interval: 500ms
   commit_every: 64             # objects per Iceberg commit
 
+detect:
+  topics: 20                   # LDA topics
+  iterations: 20
+  threshold: 1e-6              # keep events scoring at or below this
+  top_n: 1000                  # per day, lowest scores first
+  window_days: 1               # train on this many days ending at the scored one
+  allow_domains: []            # your own domains (example.com), classed apart in DNS/proxy words
+
 schedule:
   cron: "30 2 * * *"           # every day at 02:30
   timezone: UTC

@@ -148,6 +148,30 @@ func (c *Config) Validate() error {
 		add("ingest.memory_limit_mb", "must be at least 64")
 	}
 
+	d := c.Detect
+	if d.Topics < 2 || d.Topics > 1000 {
+		add("detect.topics", "%d must be between 2 and 1000", d.Topics)
+	}
+	if d.Iterations < 1 || d.Iterations > 10000 {
+		add("detect.iterations", "%d must be between 1 and 10000", d.Iterations)
+	}
+	if !(d.Threshold > 0 && d.Threshold <= 1) {
+		add("detect.threshold", "%g must be a probability in (0, 1]", d.Threshold)
+	}
+	if d.TopN < 1 || d.TopN > 1000000 {
+		add("detect.top_n", "%d must be between 1 and 1000000", d.TopN)
+	}
+	if d.WindowDays < 1 || d.WindowDays > 90 {
+		add("detect.window_days", "%d must be between 1 and 90", d.WindowDays)
+	}
+	if d.Workers < 1 || d.Workers > 256 {
+		add("detect.workers", "%d must be between 1 and 256", d.Workers)
+	}
+	for i, dom := range d.AllowDomains {
+		if dom == "" || strings.ContainsAny(dom, " /:") {
+			add(fmt.Sprintf("detect.allow_domains[%d]", i), "%q is not a domain name", dom)
+		}
+	}
 	if _, err := cron.ParseStandard(c.Schedule.Cron); err != nil {
 		add("schedule.cron", "%q: %v (use 5 fields: minute hour day-of-month month day-of-week)", c.Schedule.Cron, err)
 	}

@@ -61,15 +61,19 @@ type eventRows struct {
 }
 
 // Most columns are null for most rows (a flow has no http_url). Appending
-// each null costs a call and a bitmap write per column per row; these
-// wrappers count nulls and append them in one call when a value comes.
-type strCol struct {
-	b     *array.StringBuilder
-	nulls int
+// each null costs a call and a bitmap write per column per row; lazyCol
+// counts nulls and appends them in one call when a value comes.
+type lazyCol[T comparable, B interface {
+	Append(T)
+	AppendNulls(int)
+}] struct {
+	b      B
+	absent T // the value that means null
+	nulls  int
 }
 
-func (c *strCol) add(s string) {
-	if s == "" {
+func (c *lazyCol[T, B]) add(v T) {
+	if v == c.absent {
 		c.nulls++
 		return
 	}
@@ -77,16 +81,23 @@ func (c *strCol) add(s string) {
 		c.b.AppendNulls(c.nulls)
 		c.nulls = 0
 	}
-	c.b.Append(s)
+	c.b.Append(v)
 }
 
-func (c *strCol) settle() {
+func (c *lazyCol[T, B]) settle() {
 	if c.nulls > 0 {
 		c.b.AppendNulls(c.nulls)
 		c.nulls = 0
 	}
 }
 
+type (
+	strCol = lazyCol[string, *array.StringBuilder]
+	i64Col = lazyCol[int64, *array.Int64Builder]
+	i32Col = lazyCol[int32, *array.Int32Builder]
+)
+
+// binCol is lazyCol for byte slices, which are not comparable.
 type binCol struct {
 	b     *array.BinaryBuilder
 	nulls int
@@ -105,54 +116,6 @@ func (c *binCol) add(v []byte) {
 }
 
 func (c *binCol) settle() {
-	if c.nulls > 0 {
-		c.b.AppendNulls(c.nulls)
-		c.nulls = 0
-	}
-}
-
-type i64Col struct {
-	b     *array.Int64Builder
-	nulls int
-}
-
-func (c *i64Col) add(v int64) {
-	if v == formats.Absent {
-		c.nulls++
-		return
-	}
-	if c.nulls > 0 {
-		c.b.AppendNulls(c.nulls)
-		c.nulls = 0
-	}
-	c.b.Append(v)
-}
-
-func (c *i64Col) settle() {
-	if c.nulls > 0 {
-		c.b.AppendNulls(c.nulls)
-		c.nulls = 0
-	}
-}
-
-type i32Col struct {
-	b     *array.Int32Builder
-	nulls int
-}
-
-func (c *i32Col) add(v int32) {
-	if v == formats.Absent {
-		c.nulls++
-		return
-	}
-	if c.nulls > 0 {
-		c.b.AppendNulls(c.nulls)
-		c.nulls = 0
-	}
-	c.b.Append(v)
-}
-
-func (c *i32Col) settle() {
 	if c.nulls > 0 {
 		c.b.AppendNulls(c.nulls)
 		c.nulls = 0
@@ -257,9 +220,11 @@ func assign(dst any, b array.Builder) (interface{ settle() }, error) {
 		lazy = p
 	case *i64Col:
 		p.b, ok = b.(*array.Int64Builder)
+		p.absent = formats.Absent
 		lazy = p
 	case *i32Col:
 		p.b, ok = b.(*array.Int32Builder)
+		p.absent = formats.Absent
 		lazy = p
 	}
 	if !ok {
