@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,12 +16,13 @@ import (
 )
 
 type generateOptions struct {
-	out     string
-	days    int
-	date    string
-	seed    int64
-	scale   float64
-	sources []string
+	out       string
+	days      int
+	date      string
+	seed      int64
+	scale     float64
+	sources   []string
+	anomalies bool
 }
 
 type demoOptions struct {
@@ -59,6 +61,7 @@ the latest day and prints a summary: rows per source, rejects, time, events/s.`,
 	gc.Flags().Int64Var(&go_.seed, "seed", 1, "random seed (same seed, same bytes)")
 	gc.Flags().Float64Var(&go_.scale, "scale", 1, "events per day, as a multiple of the demo size")
 	gc.Flags().StringSliceVar(&go_.sources, "sources", nil, "formats to generate (default all)")
+	gc.Flags().BoolVar(&go_.anomalies, "anomalies", true, "plant attacks and list their lines in DIR/_truth/truth-YYYY-MM-DD.jsonl")
 	c.AddCommand(gc)
 	return c
 }
@@ -83,15 +86,35 @@ func runGenerate(g *globals, o *generateOptions) error {
 	if o.scale <= 0 {
 		return usagef("--scale must be positive")
 	}
-	sum, err := gen.Generate(gen.Options{Out: o.out, Days: o.days, End: end, Seed: o.seed, Scale: o.scale, Sources: o.sources})
+	sum, err := gen.Generate(gen.Options{Out: o.out, Days: o.days, End: end, Seed: o.seed, Scale: o.scale, Sources: o.sources, Anomalies: o.anomalies})
 	if err != nil {
 		return err
 	}
 	t := sum.Totals()
+	planted := 0
+	for _, n := range sum.Planted {
+		planted += n
+	}
 	if g.json {
-		return g.printJSON(map[string]any{"out": o.out, "files": len(sum.Files), "lines": t.Lines, "malformed": t.Bad, "bytes": t.Bytes})
+		return g.printJSON(map[string]any{"out": o.out, "files": len(sum.Files), "lines": t.Lines, "malformed": t.Bad, "bytes": t.Bytes,
+			"anomalies": planted, "planted": sum.Planted, "truth": sum.TruthFiles})
 	}
 	fmt.Fprintf(g.stdout, "wrote %d files, %d lines (%d planted malformed), %s under %s\n", len(sum.Files), t.Lines, t.Bad, humanBytes(float64(t.Bytes)), o.out)
+	if o.anomalies {
+		var kinds []string
+		for _, k := range gen.AnomalyKinds() {
+			if n := sum.Planted[k]; n > 0 {
+				kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
+			}
+		}
+		fmt.Fprintf(g.stdout, "planted %d anomalous lines (%s)\n", planted, strings.Join(kinds, ", "))
+	}
+	switch n := len(sum.TruthFiles); {
+	case n == 1:
+		fmt.Fprintf(g.stdout, "truth: %s\n", sum.TruthFiles[0])
+	case n > 1:
+		fmt.Fprintf(g.stdout, "truth: %d files, %s ... %s\n", n, sum.TruthFiles[0], sum.TruthFiles[n-1])
+	}
 	return nil
 }
 
@@ -104,7 +127,7 @@ func runDemo(c *cobra.Command, g *globals, o *demoOptions) error {
 	}
 	end := yesterday()
 	fmt.Fprintf(g.stderr, "generating %d days of logs for %d formats in %s ...\n", o.days, len(config.DefaultSources), filepath.Join(o.dir, "raw"))
-	if err := runGenerate(&globals{stdout: g.stderr}, &generateOptions{out: filepath.Join(o.dir, "raw"), days: o.days, date: end.Format("2006-01-02"), seed: o.seed, scale: o.scale}); err != nil {
+	if err := runGenerate(&globals{stdout: g.stderr}, &generateOptions{out: filepath.Join(o.dir, "raw"), days: o.days, date: end.Format("2006-01-02"), seed: o.seed, scale: o.scale, anomalies: true}); err != nil {
 		return err
 	}
 	cfg, err := config.Load(cfgPath)

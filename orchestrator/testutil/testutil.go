@@ -52,7 +52,7 @@ func NewProject(t testing.TB) *Project {
 // Generate writes days of logs ending at end into the project's raw folder.
 func (p *Project) Generate(t testing.TB, days int, end time.Time, scale float64, sources ...string) gen.Summary {
 	t.Helper()
-	sum, err := gen.Generate(gen.Options{Out: p.Config.Raw, Days: days, End: end, Seed: 7, Scale: scale, Sources: sources})
+	sum, err := gen.Generate(gen.Options{Out: p.Config.Raw, Days: days, End: end, Seed: 7, Scale: scale, Sources: sources, Anomalies: true})
 	if err != nil {
 		t.Fatal(err)
 	}

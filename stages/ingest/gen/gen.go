@@ -13,15 +13,24 @@
 // About 0.2% of the lines of every source but jsonl are planted malformed
 // (truncated, garbage, a non-numeric field) so that the demo shows rejects;
 // FileStat reports them by line number.
+//
+// With Options.Anomalies, each day also gets planted attacks (anomalies.go:
+// a port scan, an exfiltration, beaconing, DNS tunnelling, an SSH brute
+// force, an HDFS mass delete, rare admin commands) whose lines Generate lists
+// in Out/_truth/truth-YYYY-MM-DD.jsonl. They are drawn from streams of their
+// own, so the background lines are the same bytes, in the same order, with
+// or without them (only nfdump's summary block counts the planted flows too).
 package gen
 
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -31,6 +40,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/spotlake/spotlake/stages/ingest"
 )
 
 // Options say what Generate writes.
@@ -41,6 +52,9 @@ type Options struct {
 	Seed    int64     // same seed, same bytes
 	Scale   float64   // multiplies events per day; 1.0 = a demo-sized day (~30k lines over all sources); 0 means 1
 	Sources []string  // format names; empty = all ten
+	// Anomalies plants attacks into each day and writes the day's truth file
+	// (TruthPath). The background bytes do not depend on it.
+	Anomalies bool
 }
 
 // FileStat describes one written file.
@@ -54,6 +68,48 @@ type FileStat struct {
 	BadLines []int
 	Bytes    int64 // size on disk (compressed when Gzip)
 	Gzip     bool
+	// Anomalies are the planted attack lines of the file, in line order.
+	Anomalies []Anomaly
+}
+
+// Anomaly is one planted line: a line of a truth file.
+type Anomaly struct {
+	Kind   string `json:"kind"`   // one of AnomalyKinds
+	Source string `json:"source"` // the format, and the source name of the default config
+	// Object is the file's key relative to Out (<source>/dt=YYYY-MM-DD/<name>),
+	// the ingest's object key when the raw store's root is Out and the
+	// source's prefix is its name.
+	Object  string `json:"object"`
+	Line    int    `json:"line"`     // 1-based
+	Offset  int64  `json:"offset"`   // byte offset of the line in the decompressed file
+	EventID string `json:"event_id"` // ingest.EventID(Source, Object, Offset)
+}
+
+// TruthDir is the folder under Out that holds the truth files; it is no
+// source's prefix and holds no dt= folders.
+const TruthDir = "_truth"
+
+// TruthPath is where Generate writes the truth file of day under out.
+func TruthPath(out string, day time.Time) string {
+	return filepath.Join(out, TruthDir, "truth-"+midnight(day).Format("2006-01-02")+".jsonl")
+}
+
+// ReadTruth reads a truth file.
+func ReadTruth(path string) ([]Anomaly, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []Anomaly
+	dec := json.NewDecoder(bytes.NewReader(b))
+	for dec.More() {
+		var a Anomaly
+		if err := dec.Decode(&a); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }
 
 // Events is the number of lines that carry an event.
@@ -62,6 +118,10 @@ func (f FileStat) Events() int { return f.Lines - f.Bad - f.Skip }
 // Summary lists the written files, by source (in Sources order), day, name.
 type Summary struct {
 	Files []FileStat
+	// Planted counts the planted lines of each kind (Options.Anomalies).
+	Planted map[string]int
+	// TruthFiles are the truth files written, one per day, oldest first.
+	TruthFiles []string
 }
 
 // Totals sums the files.
@@ -130,7 +190,8 @@ func register(s *source) { registry[s.name] = s }
 // to one source's day, after the background. It draws from d.r, which is then
 // a stream of its own, so the background stays byte-identical whatever is
 // planted, and it sets d.tag (> 0) while it emits so that its records can be
-// told apart (their line numbers become the truth file). None exist yet.
+// told apart (their line numbers become the truth file). They are in
+// anomalies.go and run only with Options.Anomalies.
 type planter func(d *day)
 
 var planters = map[string][]planter{}
@@ -189,11 +250,17 @@ type day struct {
 	tag    int32
 	cum    [24]float64
 	junk   []byte
+
+	// for the planters
+	seed       int64
+	scale      float64
+	background int // records before the planters ran
+	sc         *scenario
 }
 
 func newDay(src *source, w *world, seed int64, date time.Time, corpus bool) *day {
 	date = midnight(date)
-	d := &day{src: src, w: w, dt: newDates(date), corpus: corpus}
+	d := &day{src: src, w: w, dt: newDates(date), corpus: corpus, seed: seed}
 	stream := src.name
 	if corpus {
 		stream += "/corpus"
@@ -426,7 +493,88 @@ func Generate(opts Options) (Summary, error) {
 		}
 		sum.Files = append(sum.Files, results[i]...)
 	}
-	return sum, nil
+	if opts.Anomalies {
+		sum.Planted = map[string]int{}
+		for _, f := range sum.Files {
+			for _, a := range f.Anomalies {
+				sum.Planted[a.Kind]++
+			}
+		}
+	}
+	var err error
+	sum.TruthFiles, err = writeTruth(opts, end.AddDate(0, 0, -(opts.Days-1)), end, sum.Files)
+	return sum, err
+}
+
+// writeTruth writes the truth file of each day from first to last. A day's
+// file keeps the lines of the sources not generated now (from an earlier run
+// into the same Out) and gets those of the sources generated now. Without
+// Anomalies, only existing files are rewritten (without the generated
+// sources' lines: their files now hold no planted lines).
+func writeTruth(opts Options, first, last time.Time, files []FileStat) ([]string, error) {
+	generated := map[string]bool{}
+	byDay := map[string][]Anomaly{}
+	for _, f := range files {
+		generated[f.Source] = true
+		if len(f.Anomalies) > 0 {
+			ymd := filepath.Base(filepath.Dir(f.Path))
+			byDay[ymd] = append(byDay[ymd], f.Anomalies...)
+		}
+	}
+	rank := func(src string) int {
+		if i := slices.Index(sourceNames, src); i >= 0 {
+			return i
+		}
+		return len(sourceNames)
+	}
+	var paths []string
+	for day := first; !day.After(last); day = day.AddDate(0, 0, 1) {
+		path := TruthPath(opts.Out, day)
+		var all []Anomaly
+		old, err := ReadTruth(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			if !opts.Anomalies {
+				continue
+			}
+		case err != nil:
+			return paths, err
+		}
+		for _, a := range old {
+			if !generated[a.Source] {
+				all = append(all, a)
+			}
+		}
+		all = append(all, byDay["dt="+day.Format("2006-01-02")]...)
+		slices.SortStableFunc(all, func(a, b Anomaly) int {
+			if c := rank(a.Source) - rank(b.Source); c != 0 {
+				return c
+			}
+			if c := strings.Compare(a.Source, b.Source); c != 0 {
+				return c
+			}
+			if c := strings.Compare(a.Object, b.Object); c != 0 {
+				return c
+			}
+			return a.Line - b.Line
+		})
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		for _, a := range all {
+			if err := enc.Encode(a); err != nil {
+				return paths, err
+			}
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return paths, err
+		}
+		if err := writeAtomic(path, buf.Bytes()); err != nil {
+			return paths, err
+		}
+		paths = append(paths, path)
+	}
+	return paths, nil
 }
 
 // activities is how many activities a day of src has.
@@ -443,7 +591,8 @@ func genDay(src *source, w *world, opts Options, date time.Time) ([]FileStat, er
 	for n := d.activities(opts.Scale); n > 0; n-- {
 		d.gen.activity(d, d.when())
 	}
-	if ps := planters[src.name]; len(ps) > 0 {
+	if ps := planters[src.name]; opts.Anomalies && len(ps) > 0 {
+		d.scale, d.background = opts.Scale, len(d.recs)
 		d.r = rand.New(rand.NewPCG(seedFor(opts.Seed, src.name+"/planted", d.dt.midnight/86400)))
 		for _, p := range ps {
 			p(d)
@@ -472,6 +621,11 @@ func genDay(src *source, w *world, opts Options, date time.Time) ([]FileStat, er
 			return nil, err
 		}
 		st.Source = src.name
+		obj := src.name + "/dt=" + d.dt.ymd + "/" + f.name
+		for k := range st.Anomalies {
+			a := &st.Anomalies[k]
+			a.Source, a.Object, a.EventID = src.name, obj, ingest.EventID(src.name, obj, a.Offset)
+		}
 		stats = append(stats, st)
 		recs = recs[j:]
 	}
@@ -492,11 +646,15 @@ func (d *day) writeFile(dir string, f *file, recs []rec) (FileStat, error) {
 		st.Skip++
 	}
 	for _, rc := range recs {
+		off := int64(len(buf))
 		buf = append(append(buf, d.arena[rc.off:rc.off+int64(rc.n)]...), '\n')
 		st.Lines++
 		if rc.bad {
 			st.Bad++
 			st.BadLines = append(st.BadLines, st.Lines)
+		}
+		if rc.tag > 0 {
+			st.Anomalies = append(st.Anomalies, Anomaly{Kind: anomalyKinds[rc.tag-1], Line: st.Lines, Offset: off})
 		}
 	}
 	if f.footer != nil {

@@ -132,7 +132,6 @@ func (g *cowrieGen) activity(d *day, t int64) {
 	r, w := d.r, g.w
 	s := session{fi: r.IntN(len(d.files)), ip: w.attacker[skew(r, len(w.attacker))], telnet: r.IntN(100) < 15}
 	appRandHex(s.id[:0], r, 12)
-	sensor := &w.sensors[s.fi]
 	t0 := t
 	step := func(lo, hi int) { t = d.clamp(t + int64(between(r, lo, hi))*int64(1e3)) } // microseconds
 
@@ -141,35 +140,8 @@ func (g *cowrieGen) activity(d *day, t int64) {
 	if s.telnet {
 		dport = 23
 	}
-	st := d.mark()
-	b := append(d.arena, `{"eventid":"cowrie.session.connect","src_ip":"`...)
-	b = append(b, s.ip...)
-	b = append(b, `","src_port":`...)
-	b = appInt(b, int64(sport))
-	b = append(b, `,"dst_ip":"`...)
-	b = append(b, sensor.ip...)
-	b = append(b, `","dst_port":`...)
-	b = appInt(b, int64(dport))
-	b = append(b, `,"session":"`...)
-	b = append(b, s.id[:]...)
-	b = append(b, `","protocol":"`...)
-	b = append(b, s.proto()...)
-	b = append(b, `","message":"New connection: `...)
-	b = append(b, s.ip...)
-	b = append(b, ':')
-	b = appInt(b, int64(sport))
-	b = append(b, " ("...)
-	b = append(b, sensor.ip...)
-	b = append(b, ':')
-	b = appInt(b, int64(dport))
-	b = append(b, ") [session: "...)
-	b = append(b, s.id[:]...)
-	b = append(b, "]\""...)
-	b = append(b, g.tag[s.fi]...)
-	b = d.dt.appISO(b, t, 6)
-	b = append(b, `"}`...)
-	d.arena = b
-	d.emit(s.fi, t, st)
+	g.connect(d, &s, sport, dport, t)
+	var b []byte
 
 	if !s.telnet {
 		c := &sshClients[skewMild(r, len(sshClients))]
@@ -260,6 +232,40 @@ func (g *cowrieGen) activity(d *day, t int64) {
 	b = appInt(b, dur%10)
 	b = append(b, ` seconds"`...)
 	g.end(d, b, &s, t)
+}
+
+// connect emits the cowrie.session.connect event of session s.
+func (g *cowrieGen) connect(d *day, s *session, sport, dport int, t int64) {
+	sensor := &g.w.sensors[s.fi]
+	st := d.mark()
+	b := append(d.arena, `{"eventid":"cowrie.session.connect","src_ip":"`...)
+	b = append(b, s.ip...)
+	b = append(b, `","src_port":`...)
+	b = appInt(b, int64(sport))
+	b = append(b, `,"dst_ip":"`...)
+	b = append(b, sensor.ip...)
+	b = append(b, `","dst_port":`...)
+	b = appInt(b, int64(dport))
+	b = append(b, `,"session":"`...)
+	b = append(b, s.id[:]...)
+	b = append(b, `","protocol":"`...)
+	b = append(b, s.proto()...)
+	b = append(b, `","message":"New connection: `...)
+	b = append(b, s.ip...)
+	b = append(b, ':')
+	b = appInt(b, int64(sport))
+	b = append(b, " ("...)
+	b = append(b, sensor.ip...)
+	b = append(b, ':')
+	b = appInt(b, int64(dport))
+	b = append(b, ") [session: "...)
+	b = append(b, s.id[:]...)
+	b = append(b, "]\""...)
+	b = append(b, g.tag[s.fi]...)
+	b = d.dt.appISO(b, t, 6)
+	b = append(b, `"}`...)
+	d.arena = b
+	d.emit(s.fi, t, st)
 }
 
 func (s *session) proto() string {

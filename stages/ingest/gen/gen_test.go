@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spotlake/spotlake/stages/ingest"
 	"github.com/spotlake/spotlake/stages/ingest/formats"
 	"github.com/spotlake/spotlake/stages/ingest/gen"
 )
@@ -99,6 +101,26 @@ func TestDeterminism(t *testing.T) {
 			}
 		})
 	}
+	t.Run("anomalies", func(t *testing.T) {
+		a := other(func(o *gen.Options) { o.Anomalies = true })
+		out, _ := generate(t, a)
+		h := treeHash(t, out)
+		if h == refHash {
+			t.Error("same bytes with anomalies planted")
+		}
+		a.Sources = reversed(gen.Sources())
+		again, _ := generate(t, a)
+		if treeHash(t, again) != h {
+			t.Error("anomalies (and truth files) differ for the same seed")
+		}
+		a.Seed = 43
+		seed43, _ := generate(t, a)
+		t1, _ := os.ReadFile(gen.TruthPath(out, end))
+		t2, _ := os.ReadFile(gen.TruthPath(seed43, end))
+		if bytes.Equal(t1, t2) {
+			t.Error("same truth for another seed")
+		}
+	})
 	// A source's files do not depend on the other sources or the number of days.
 	t.Run("one source, more days", func(t *testing.T) {
 		out, _ := generate(t, other(func(o *gen.Options) { o.Sources, o.Days = []string{"cowrie"}, 3 }))
@@ -291,7 +313,7 @@ func parseFile(t *testing.T, f formats.Format, path string, day time.Time) (reje
 // planted malformed lines may be rejected, and every one of them must be.
 func TestParsers(t *testing.T) {
 	defer missingParsers(t)
-	_, sum := generate(t, gen.Options{Days: 3, End: end, Seed: 1, Scale: 1})
+	_, sum := generate(t, gen.Options{Days: 3, End: end, Seed: 1, Scale: 1, Anomalies: true})
 	bySource := map[string][]gen.FileStat{}
 	for _, f := range sum.Files {
 		bySource[f.Source] = append(bySource[f.Source], f)
@@ -425,7 +447,7 @@ func BenchmarkWriteCorpus(b *testing.B) {
 // TestVolume keeps Scale 1 demo-sized: about 30k lines on a weekday.
 func TestVolume(t *testing.T) {
 	thursday := time.Date(2026, 11, 19, 0, 0, 0, 0, time.UTC)
-	_, sum := generate(t, gen.Options{Days: 1, End: thursday, Seed: 9, Scale: 1})
+	_, sum := generate(t, gen.Options{Days: 1, End: thursday, Seed: 9, Scale: 1, Anomalies: true})
 	total := sum.Totals()
 	if total.Lines < 25000 || total.Lines > 40000 {
 		t.Errorf("%d lines on a weekday at Scale 1, want about 30k", total.Lines)
@@ -438,4 +460,248 @@ func TestVolume(t *testing.T) {
 			t.Errorf("%s: %d of %d lines malformed, want about 0.2%%", src, s.Bad, s.Lines)
 		}
 	}
+	// Planted attacks stay small next to the background: about 1% per kind.
+	planted := map[string]map[string]int{}
+	for _, f := range sum.Files {
+		for _, a := range f.Anomalies {
+			if planted[a.Source] == nil {
+				planted[a.Source] = map[string]int{}
+			}
+			planted[a.Source][a.Kind]++
+		}
+	}
+	for src, kinds := range planted {
+		lines := sum.BySource()[src].Lines
+		for kind, n := range kinds {
+			if share := float64(n) / float64(lines); share > 0.015 {
+				t.Errorf("%s: %d %s lines of %d, want at most about 1%%", src, n, kind, lines)
+			}
+		}
+	}
+}
+
+// wantPlanted is how many lines of each kind a source gets on a weekday at
+// Scale 0.3 (where the floors that keep each attack's shape apply).
+var wantPlanted = map[string]map[string][2]int{
+	"vpcflow":    {gen.KindPortScan: {30, 45}, gen.KindExfiltration: {12, 12}},
+	"nfdump":     {gen.KindPortScan: {30, 45}, gen.KindExfiltration: {12, 12}},
+	"squid":      {gen.KindBeaconing: {12, 20}},
+	"dns":        {gen.KindDNSTunneling: {25, 40}},
+	"cowrie":     {gen.KindSSHBruteForce: {28, 60}},
+	"syslog":     {gen.KindSSHBruteForce: {15, 40}, gen.KindRareAdmin: {2, 2}},
+	"hdfs_audit": {gen.KindHDFSMassDelete: {30, 45}},
+	"navigator":  {gen.KindRareAdmin: {3, 3}},
+}
+
+// TestAnomalies: planting leaves every background line in place (the files
+// without the planted lines are those generated without anomalies), and each
+// truth line points at a planted line that parses, with the ingest's event id.
+func TestAnomalies(t *testing.T) {
+	defer missingParsers(t)
+	base := gen.Options{Days: 2, End: end, Seed: 3, Scale: 0.3}
+	plain, plainSum := generate(t, base)
+	base.Anomalies = true
+	out, sum := generate(t, base)
+	if len(plainSum.TruthFiles) != 0 || plainSum.Planted != nil {
+		t.Errorf("truth files %v, planted %v without anomalies", plainSum.TruthFiles, plainSum.Planted)
+	}
+	if _, err := os.Stat(filepath.Join(plain, gen.TruthDir)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a truth folder without anomalies: %v", err)
+	}
+	days := []time.Time{end.AddDate(0, 0, -1), end}
+	if len(sum.TruthFiles) != 2 || sum.TruthFiles[0] != gen.TruthPath(out, days[0]) || sum.TruthFiles[1] != gen.TruthPath(out, days[1]) {
+		t.Fatalf("truth files %v", sum.TruthFiles)
+	}
+	if len(plainSum.Files) != len(sum.Files) {
+		t.Fatalf("%d files with anomalies, %d without", len(sum.Files), len(plainSum.Files))
+	}
+
+	// The truth files list FileStat.Anomalies, day by day, file by file.
+	var listed []gen.Anomaly
+	planted := map[string]int{}
+	for _, d := range days {
+		for _, f := range sum.Files {
+			if strings.Contains(f.Path, d.Format("dt=2006-01-02")) {
+				listed = append(listed, f.Anomalies...)
+			}
+		}
+	}
+	for _, a := range listed {
+		planted[a.Kind]++
+	}
+	var truth []gen.Anomaly
+	for _, p := range sum.TruthFiles {
+		a, err := gen.ReadTruth(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		truth = append(truth, a...)
+	}
+	if !slices.Equal(truth, listed) {
+		t.Errorf("truth files list %d lines, the summary %d", len(truth), len(listed))
+	}
+	if !maps.Equal(planted, sum.Planted) {
+		t.Errorf("Summary.Planted %v, files have %v", sum.Planted, planted)
+	}
+
+	perDay := map[string]map[string]map[string]int{} // day, source, kind
+	for i, f := range sum.Files {
+		pf := plainSum.Files[i]
+		rel, _ := filepath.Rel(out, f.Path)
+		obj := filepath.ToSlash(rel)
+		if prel, _ := filepath.Rel(plain, pf.Path); prel != rel {
+			t.Fatalf("file %d: %s with anomalies, %s without", i, rel, prel)
+		}
+		data, plainData := readPlain(t, f.Path), readPlain(t, pf.Path)
+		lines, plainLines := splitLines(data), splitLines(plainData)
+		offsets := make([]int64, len(lines))
+		for j := 1; j < len(lines); j++ {
+			offsets[j] = offsets[j-1] + int64(len(lines[j-1])) + 1
+		}
+		isPlanted := map[int]bool{}
+		for _, a := range f.Anomalies {
+			if a.Source != f.Source || a.Object != obj || a.Line < 1 || a.Line > len(lines) || a.Offset != offsets[a.Line-1] {
+				t.Fatalf("%s: truth %+v does not point at a line (%d lines)", obj, a, len(lines))
+			}
+			if !slices.Contains(gen.AnomalyKinds(), a.Kind) {
+				t.Errorf("%s:%d: unknown kind %q", obj, a.Line, a.Kind)
+			}
+			if id := ingest.EventID(a.Source, a.Object, a.Offset); a.EventID != id {
+				t.Errorf("%s:%d: event id %s, ingest says %s", obj, a.Line, a.EventID, id)
+			}
+			if slices.Contains(f.BadLines, a.Line) {
+				t.Errorf("%s:%d: a planted line is also malformed", obj, a.Line)
+			}
+			isPlanted[a.Line] = true
+			day := strings.TrimPrefix(filepath.Base(filepath.Dir(f.Path)), "dt=")
+			if perDay[day] == nil {
+				perDay[day] = map[string]map[string]int{}
+			}
+			if perDay[day][f.Source] == nil {
+				perDay[day][f.Source] = map[string]int{}
+			}
+			perDay[day][f.Source][a.Kind]++
+		}
+		// The background, in order, byte for byte.
+		var rest []string
+		for j, l := range lines {
+			if !isPlanted[j+1] {
+				rest = append(rest, l)
+			}
+		}
+		if f.Source == "nfdump" { // its summary block counts the planted flows too
+			rest, plainLines = beforeSummary(rest), beforeSummary(plainLines)
+		}
+		if !slices.Equal(rest, plainLines) {
+			t.Errorf("%s: the background differs when anomalies are planted", obj)
+		}
+		if f.Bad != pf.Bad || f.Skip != pf.Skip {
+			t.Errorf("%s: %d malformed, %d skipped; %d, %d without anomalies", obj, f.Bad, f.Skip, pf.Bad, pf.Skip)
+		}
+		// Every planted line parses, in the day.
+		fm, _ := formats.Lookup(f.Source)
+		if fm.New == nil {
+			continue
+		}
+		d, _ := time.Parse("2006-01-02", strings.TrimPrefix(filepath.Base(filepath.Dir(f.Path)), "dt="))
+		rejects, _, _ := parseFile(t, fm, f.Path, d)
+		for _, n := range rejects {
+			if isPlanted[n] {
+				t.Errorf("%s:%d: planted line rejected: %.200s", obj, n, lines[n-1])
+			}
+		}
+	}
+
+	// Each kind, on a weekday, in sensible numbers.
+	for src, kinds := range wantPlanted {
+		for kind, want := range kinds {
+			if n := perDay["2026-11-02"][src][kind]; n < want[0] || n > want[1] {
+				t.Errorf("%s: %d %s lines on a weekday, want %d-%d", src, n, kind, want[0], want[1])
+			}
+			if n := perDay["2026-11-01"][src][kind]; n == 0 {
+				t.Errorf("%s: no %s on a Sunday", src, kind)
+			}
+		}
+		for kind, n := range perDay["2026-11-02"][src] {
+			if _, ok := kinds[kind]; !ok {
+				t.Errorf("%s: %d unexpected %s lines", src, n, kind)
+			}
+		}
+	}
+	for _, src := range []string{"apache", "jsonl"} {
+		if len(perDay["2026-11-02"][src]) > 0 {
+			t.Errorf("%s: planted %v", src, perDay["2026-11-02"][src])
+		}
+	}
+}
+
+// TestTruthMerge: generating some sources again rewrites only their lines of
+// the truth files.
+func TestTruthMerge(t *testing.T) {
+	o := gen.Options{Days: 1, End: end, Seed: 5, Scale: 0.2, Anomalies: true, Sources: []string{"dns", "squid"}}
+	out, _ := generate(t, o)
+	path := gen.TruthPath(out, end)
+	first, err := gen.ReadTruth(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sources := func(as []gen.Anomaly) map[string]int {
+		m := map[string]int{}
+		for _, a := range as {
+			m[a.Source]++
+		}
+		return m
+	}
+	if m := sources(first); len(m) != 2 || m["dns"] == 0 || m["squid"] == 0 {
+		t.Fatalf("truth sources %v", m)
+	}
+	o.Out, o.Sources, o.Anomalies = out, []string{"dns"}, false
+	if _, err := gen.Generate(o); err != nil {
+		t.Fatal(err)
+	}
+	after, err := gen.ReadTruth(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := sources(after); len(m) != 1 || m["squid"] != sources(first)["squid"] {
+		t.Errorf("after dns without anomalies: truth sources %v", m)
+	}
+	o.Anomalies = true
+	if _, err := gen.Generate(o); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := gen.ReadTruth(path); !slices.Equal(again, first) {
+		t.Errorf("after dns with anomalies again: %d truth lines, first %d", len(again), len(first))
+	}
+}
+
+// readPlain returns a file's bytes, decompressed.
+func readPlain(t *testing.T, path string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raw) > 2 && raw[0] == 0x1f && raw[1] == 0x8b {
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if raw, err = io.ReadAll(zr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return raw
+}
+
+// splitLines splits newline-terminated lines.
+func splitLines(b []byte) []string {
+	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+}
+
+func beforeSummary(lines []string) []string {
+	if i := slices.Index(lines, "Summary"); i >= 0 {
+		return lines[:i]
+	}
+	return lines
 }
