@@ -316,7 +316,7 @@ func TestBackfill(t *testing.T) {
 	p.Generate(t, 3, testutil.Day, 0.05, "squid", "dns")
 	pl := p.Open(t)
 	days := []time.Time{testutil.Day.AddDate(0, 0, -2), testutil.Day.AddDate(0, 0, -1), testutil.Day}
-	reps := testutil.Run(t, pl, orchestrator.RunOptions{Stages: []string{"ingest"}}, days...)
+	reps := testutil.Run(t, pl, orchestrator.RunOptions{}, days...)
 	if len(reps) != 3 {
 		t.Fatalf("%d reports", len(reps))
 	}

@@ -17,14 +17,18 @@ import (
 
 	"github.com/spotlake/spotlake/schemas"
 	"github.com/spotlake/spotlake/stages/commit"
+	"github.com/spotlake/spotlake/stages/detect"
 	"github.com/spotlake/spotlake/stages/ingest"
 )
 
 // Stage names, in pipeline order.
-const StageIngest = "ingest"
+const (
+	StageIngest = "ingest"
+	StageDetect = "detect"
+)
 
 // Stages lists the stages of the daily run, in order.
-var Stages = []string{StageIngest}
+var Stages = []string{StageIngest, StageDetect}
 
 // Status values of stages and runs.
 const (
@@ -47,8 +51,10 @@ type StageReport struct {
 	Failures []ingest.Failure `json:"failures,omitempty"`
 	// DrainSeconds is the part of Seconds the finisher spent waiting for
 	// late objects after the last one was read.
-	DrainSeconds float64                         `json:"drain_seconds,omitempty"`
-	Sources      map[string]*ingest.SourceResult `json:"sources,omitempty"`
+	DrainSeconds float64 `json:"drain_seconds,omitempty"`
+	// Detect is the detect stage's own report.
+	Detect  *detect.Result                  `json:"detect,omitempty"`
+	Sources map[string]*ingest.SourceResult `json:"sources,omitempty"`
 }
 
 // RunReport is one run of the pipeline for one day (the --json contract).
@@ -222,6 +228,8 @@ func (p *Pipeline) runStage(ctx context.Context, name string, day time.Time, run
 
 func (p *Pipeline) stage(ctx context.Context, sr *StageReport, day time.Time, runID string, o RunOptions) {
 	switch sr.Name {
+	case StageDetect:
+		p.runDetect(ctx, sr, day, runID)
 	case StageIngest:
 		st, err := p.ingestStage(ctx)
 		if err != nil {

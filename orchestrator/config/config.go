@@ -114,6 +114,10 @@ type Detect struct {
 	Workers int `yaml:"workers"`
 	// Seed makes fits repeatable.
 	Seed int64 `yaml:"seed"`
+	// Corpus is what the model is fitted on: "distinct" (each document's
+	// distinct words once: a burst of identical events stays rare) or
+	// "counts" (every event, as Spot did).
+	Corpus string `yaml:"corpus"`
 	// AllowDomains are registrable domains of your own (example.com): DNS and
 	// proxy words class them apart from popular and other domains.
 	AllowDomains []string `yaml:"allow_domains"`

@@ -78,6 +78,7 @@ func (c *Config) Default() {
 	if d.Seed == 0 {
 		d.Seed = 1
 	}
+	def(&d.Corpus, "distinct")
 	def(&c.Schedule.Cron, "30 2 * * *")
 	def(&c.Schedule.Timezone, "UTC")
 	if c.Schedule.DayOffset == 0 {

@@ -50,6 +50,7 @@ detect:
   threshold: 1e-6              # keep events scoring at or below this
   top_n: 1000                  # per day, lowest scores first
   window_days: 1               # train on this many days ending at the scored one
+  corpus: distinct             # fit on distinct (document, word) pairs; "counts" as Spot did
   allow_domains: []            # your own domains (example.com), classed apart in DNS/proxy words
 
 schedule:

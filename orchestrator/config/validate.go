@@ -167,6 +167,7 @@ func (c *Config) Validate() error {
 	if d.Workers < 1 || d.Workers > 256 {
 		add("detect.workers", "%d must be between 1 and 256", d.Workers)
 	}
+	oneOf("detect.corpus", d.Corpus, "distinct", "counts")
 	for i, dom := range d.AllowDomains {
 		if dom == "" || strings.ContainsAny(dom, " /:") {
 			add(fmt.Sprintf("detect.allow_domains[%d]", i), "%q is not a domain name", dom)
