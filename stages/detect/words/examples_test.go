@@ -373,7 +373,7 @@ func renderExamples(t *testing.T, recipe string) string {
 // it today; go test -update rewrites the parts between the markers
 // <!-- examples:RECIPE --> and <!-- /examples:RECIPE -->.
 func TestREADME(t *testing.T) {
-	const path = "README.md"
+	const path = "../README.md" // the stage README documents the recipes
 	doc, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
