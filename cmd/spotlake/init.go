@@ -16,6 +16,9 @@ type initOptions struct {
 	dir      string
 	pipeline string
 	force    bool
+	// edit, when set, adjusts the YAML before it is written (the demo's
+	// smaller threshold).
+	edit func([]byte) []byte
 }
 
 func newInitCmd(g *globals) *cobra.Command {
@@ -53,6 +56,9 @@ func runInit(g *globals, o *initOptions) error {
 		}
 	}
 	b := config.InitYAML(o.pipeline)
+	if o.edit != nil {
+		b = o.edit(b)
+	}
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		return err
 	}

@@ -164,6 +164,15 @@ func printReport(g *globals, r orchestrator.RunReport) {
 	w := g.stdout
 	fmt.Fprintf(w, "run %s  day %s  %s\n", r.RunID, r.Date, strings.ToUpper(r.Status))
 	for _, s := range r.Stages {
+		if s.Detect != nil {
+			d := s.Detect
+			fmt.Fprintf(w, "  %-8s %-9s events %d, %d documents, %d words, fit %.1fs; kept %d of %d at or below the threshold  %.1fs\n",
+				s.Name, s.Status, d.Scored, d.Documents, d.Words, d.FitSeconds, d.Kept, d.BelowThresh, s.Seconds)
+			if d.Message != "" {
+				fmt.Fprintf(w, "    %s\n", d.Message)
+			}
+			continue
+		}
 		rate := ""
 		if busy := s.Seconds - s.DrainSeconds; busy > 0 && s.Rows > 0 {
 			rate = fmt.Sprintf("  %s events/s  %s/s", human(float64(s.Rows)/busy), humanBytes(float64(s.Bytes)/busy))
@@ -187,7 +196,7 @@ func printReport(g *globals, r orchestrator.RunReport) {
 			}
 		}
 		for _, f := range s.Failures {
-			fmt.Fprintf(w, "    FAILED %s/%s: %s\n", f.Source, f.Object, f.Error)
+			fmt.Fprintf(w, "    FAILED [%s] %s: %s\n", f.Source, f.Object, f.Error)
 		}
 		if s.Message != "" {
 			fmt.Fprintf(w, "    %s\n", s.Message)
