@@ -25,6 +25,9 @@ const (
 	IngestFiles    = "ingest_files"
 	Runs           = "runs"
 	Scores         = "scores"
+	Suspicious     = "suspicious"
+	Alerts         = "alerts"
+	Feedback       = "feedback"
 )
 
 // PartitionField is one partition field of a table definition.
