@@ -225,14 +225,25 @@ func (s *Stage) replace(ctx context.Context, o Options, build func(memory.Alloca
 
 // scan calls fn for every event of days.
 func (s *Stage) scan(ctx context.Context, days []time.Time, fn func(*words.Row) error) error {
-	if s.Events.CurrentSnapshot() == nil {
+	return ScanDays(ctx, s.Events, days, fn)
+}
+
+// ScanDay calls fn for every event of one input day. fn must copy what it
+// keeps of the row: the row is reused.
+func ScanDay(ctx context.Context, events *table.Table, day time.Time, fn func(*words.Row) error) error {
+	return ScanDays(ctx, events, []time.Time{day}, fn)
+}
+
+// ScanDays calls fn for every event of the input days.
+func ScanDays(ctx context.Context, events *table.Table, days []time.Time, fn func(*words.Row) error) error {
+	if events.CurrentSnapshot() == nil {
 		return nil
 	}
 	var filter iceberg.BooleanExpression = iceberg.AlwaysFalse{}
 	for _, d := range days {
 		filter = iceberg.NewOr(filter, iceberg.EqualTo(iceberg.Reference("input_day"), iceberg.Date(d.Unix()/86400)))
 	}
-	_, recs, err := s.Events.Scan(table.WithRowFilter(filter), table.WithSelectedFields(readColumns...)).ToArrowRecords(ctx)
+	_, recs, err := events.Scan(table.WithRowFilter(filter), table.WithSelectedFields(readColumns...)).ToArrowRecords(ctx)
 	if err != nil {
 		return fmt.Errorf("read events: %w", err)
 	}
