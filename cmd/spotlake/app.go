@@ -123,6 +123,7 @@ shared catalog, one day at a time, on compute that exists only while it works.
 		newPlanCmd(g),
 		newTablesCmd(g),
 		newScheduleCmd(g),
+		newFeedbackCmd(g),
 	)
 	return root
 }
