@@ -19,16 +19,18 @@ import (
 	"github.com/spotlake/spotlake/stages/commit"
 	"github.com/spotlake/spotlake/stages/detect"
 	"github.com/spotlake/spotlake/stages/ingest"
+	"github.com/spotlake/spotlake/stages/oa"
 )
 
 // Stage names, in pipeline order.
 const (
 	StageIngest = "ingest"
 	StageDetect = "detect"
+	StageOA     = "oa"
 )
 
 // Stages lists the stages of the daily run, in order.
-var Stages = []string{StageIngest, StageDetect}
+var Stages = []string{StageIngest, StageDetect, StageOA}
 
 // Status values of stages and runs.
 const (
@@ -53,7 +55,9 @@ type StageReport struct {
 	// late objects after the last one was read.
 	DrainSeconds float64 `json:"drain_seconds,omitempty"`
 	// Detect is the detect stage's own report.
-	Detect  *detect.Result                  `json:"detect,omitempty"`
+	Detect *detect.Result `json:"detect,omitempty"`
+	// OA is the oa stage's own report.
+	OA      *oa.Result                      `json:"oa,omitempty"`
 	Sources map[string]*ingest.SourceResult `json:"sources,omitempty"`
 }
 
@@ -230,6 +234,8 @@ func (p *Pipeline) stage(ctx context.Context, sr *StageReport, day time.Time, ru
 	switch sr.Name {
 	case StageDetect:
 		p.runDetect(ctx, sr, day, runID)
+	case StageOA:
+		p.runOA(ctx, sr, day, runID)
 	case StageIngest:
 		st, err := p.ingestStage(ctx)
 		if err != nil {

@@ -163,10 +163,10 @@ func runDemo(c *cobra.Command, g *globals, o *demoOptions) error {
 		return g.printJSON(r)
 	}
 	printReport(g, r)
-	if top, err := p.TopScores(c.Context(), end, 8); err == nil && len(top) > 0 {
-		fmt.Fprintf(g.stdout, "\nleast likely events of %s (the first %d of the scores table):\n", end.Format("2006-01-02"), len(top))
+	if top, err := p.TopSuspicious(c.Context(), end, 12); err == nil && len(top) > 0 {
+		fmt.Fprintf(g.stdout, "\nwhat an analyst reads first on %s (the suspicious table):\n", end.Format("2006-01-02"))
 		for _, s := range top {
-			fmt.Fprintf(g.stdout, "  %3d  %.2e  %-10s %-16s %s\n", s.Rank, s.Score, s.Source, s.Document, s.Word)
+			fmt.Fprintf(g.stdout, "  %3d  %-6s %-10s %s\n", s.Rank, s.Severity, s.Source, s.Reason)
 		}
 	}
 	me := filepath.Clean(os.Args[0])

@@ -164,6 +164,10 @@ func printReport(g *globals, r orchestrator.RunReport) {
 	w := g.stdout
 	fmt.Fprintf(w, "run %s  day %s  %s\n", r.RunID, r.Date, strings.ToUpper(r.Status))
 	for _, s := range r.Stages {
+		if s.OA != nil {
+			fmt.Fprintf(w, "  %-8s %-9s %s  %.1fs\n", s.Name, s.Status, s.Message, s.Seconds)
+			continue
+		}
 		if s.Detect != nil {
 			d := s.Detect
 			fmt.Fprintf(w, "  %-8s %-9s events %d, %d documents, %d words, fit %.1fs; kept %d of %d at or below the threshold  %.1fs\n",

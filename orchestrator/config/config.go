@@ -43,6 +43,7 @@ type Config struct {
 	Sources  []Source        `yaml:"sources"`
 	Ingest   Ingest          `yaml:"ingest"`
 	Detect   Detect          `yaml:"detect"`
+	OA       OA              `yaml:"oa"`
 	Schedule Schedule        `yaml:"schedule"`
 	Clusters map[string]Role `yaml:"clusters"`
 
@@ -121,6 +122,40 @@ type Detect struct {
 	// AllowDomains are registrable domains of your own (example.com): DNS and
 	// proxy words class them apart from popular and other domains.
 	AllowDomains []string `yaml:"allow_domains"`
+}
+
+// OA tunes the operational-analytics stage.
+type OA struct {
+	// Suppress lists known-benign results: a result matching every field a
+	// rule sets is removed from suspicious, and counted.
+	Suppress []SuppressRule `yaml:"suppress"`
+	// Rules are alert rules: SQL boolean expressions over per-window
+	// aggregates; each hit is written to alerts once.
+	Rules []AlertRule `yaml:"rules"`
+	// WebhookEnv names the environment variable holding a Slack-compatible
+	// webhook URL (the URL is a secret: it never goes into config or logs).
+	WebhookEnv string `yaml:"webhook_env"`
+}
+
+// SuppressRule is one allow/suppress list entry.
+type SuppressRule struct {
+	Name         string `yaml:"name"`
+	CIDR         string `yaml:"cidr"`
+	DomainSuffix string `yaml:"domain_suffix"`
+	User         string `yaml:"user"`
+	Port         *int   `yaml:"port"`
+	Source       string `yaml:"source"`
+	Note         string `yaml:"note"`
+}
+
+// AlertRule is one alert rule.
+type AlertRule struct {
+	Name     string   `yaml:"name"`
+	Source   string   `yaml:"source"`
+	GroupBy  []string `yaml:"group_by"`
+	Window   Duration `yaml:"window"`
+	When     string   `yaml:"when"`
+	Severity string   `yaml:"severity"`
 }
 
 // Schedule drives `spotlake schedule run` and `schedule crontab`.

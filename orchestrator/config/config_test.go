@@ -50,10 +50,10 @@ func TestManyProblemsAtOnce(t *testing.T) {
 	}
 	for _, path := range []string{"apiVersion", "pipeline", "provider", "catalog.type", "sources[0].format", "sources[1].name",
 		"sources[1].patterns[0]", "sources[1].timezone", "sources[2].format_options.colour", "sources[3].format_options",
-		"ingest.workers", "ingest.batch_rows", "ingest.drain_window", "schedule.cron", "schedule.timezone", "clusters.gpu", "clusters.ingest.instance_count"} {
+		"ingest.workers", "ingest.batch_rows", "ingest.drain_window", "schedule.cron", "schedule.timezone", "clusters.gpu", "clusters.ingest.instance_count", "oa.suppress[0]", "oa.suppress[1].cidr", "oa.rules[0]", "oa.rules[1]", "oa.webhook_env"} {
 		found := false
 		for _, p := range ve.Problems {
-			if strings.HasPrefix(p, path+": ") {
+			if strings.HasPrefix(p, path+": ") || strings.HasPrefix(p, path+" (") || strings.HasPrefix(p, path+".") {
 				found = true
 			}
 		}

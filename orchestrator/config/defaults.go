@@ -79,6 +79,14 @@ func (c *Config) Default() {
 		d.Seed = 1
 	}
 	def(&d.Corpus, "distinct")
+	def(&c.OA.WebhookEnv, "SPOTLAKE_WEBHOOK_URL")
+	for i := range c.OA.Rules {
+		r := &c.OA.Rules[i]
+		if r.Window.Duration == 0 && r.Window.bad == "" {
+			r.Window.Duration = time.Hour
+		}
+		def(&r.Severity, "medium")
+	}
 	def(&c.Schedule.Cron, "30 2 * * *")
 	def(&c.Schedule.Timezone, "UTC")
 	if c.Schedule.DayOffset == 0 {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
 	"sort"
 	"strings"
@@ -12,7 +13,10 @@ import (
 	"github.com/spotlake/spotlake/stages/ingest/formats"
 )
 
-var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+var (
+	nameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+	envRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
 
 // Validate checks the whole config and returns a *ValidationError listing
 // every problem, each prefixed with its YAML path.
@@ -172,6 +176,46 @@ func (c *Config) Validate() error {
 		if dom == "" || strings.ContainsAny(dom, " /:") {
 			add(fmt.Sprintf("detect.allow_domains[%d]", i), "%q is not a domain name", dom)
 		}
+	}
+	for i, r := range c.OA.Suppress {
+		path := fmt.Sprintf("oa.suppress[%d]", i)
+		if r.Name == "" {
+			add(path+".name", "required: it names the rule in the run's counts")
+		}
+		if r.CIDR == "" && r.DomainSuffix == "" && r.User == "" && r.Port == nil && r.Source == "" {
+			add(path, "matches everything: set at least one of cidr, domain_suffix, user, port, source")
+		}
+		if r.CIDR != "" {
+			if _, err := netip.ParsePrefix(r.CIDR); err != nil {
+				add(path+".cidr", "%q is not a CIDR prefix (like 10.0.0.0/8 or 2001:db8::/32)", r.CIDR)
+			}
+		}
+		if r.Port != nil && (*r.Port < 0 || *r.Port > 65535) {
+			add(path+".port", "%d is not a port", *r.Port)
+		}
+		if r.Source != "" {
+			if _, ok := c.Source(r.Source); !ok {
+				add(path+".source", "no source named %q", r.Source)
+			}
+		}
+	}
+	for i, r := range c.OA.Rules {
+		path := fmt.Sprintf("oa.rules[%d]", i)
+		if r.Window.bad != "" {
+			add(path+".window", "%q is not a duration (use 10m, 1h)", r.Window.bad)
+		}
+		if r.Source != "" {
+			if _, ok := c.Source(r.Source); !ok {
+				add(path+".source", "no source named %q", r.Source)
+			}
+		}
+		oneOf(path+".severity", r.Severity, "low", "medium", "high")
+	}
+	for _, msg := range validateRules(c.OA.Rules) {
+		p = append(p, msg)
+	}
+	if c.OA.WebhookEnv != "" && !envRE.MatchString(c.OA.WebhookEnv) {
+		add("oa.webhook_env", "%q is not an environment variable name", c.OA.WebhookEnv)
 	}
 	if _, err := cron.ParseStandard(c.Schedule.Cron); err != nil {
 		add("schedule.cron", "%q: %v (use 5 fields: minute hour day-of-month month day-of-week)", c.Schedule.Cron, err)
