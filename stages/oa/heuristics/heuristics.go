@@ -39,7 +39,7 @@ const (
 	KindExfiltration    = "exfiltration"
 )
 
-var kinds = []string{KindBeaconing, KindDNSTunneling, KindExfiltration, KindHDFSDeniedBurst, KindHDFSMassDelete, KindPortScan, KindSSHBruteForce}
+var kinds = []string{KindAdminCommand, KindBeaconing, KindDNSTunneling, KindExfiltration, KindHDFSDeniedBurst, KindHDFSMassDelete, KindPortScan, KindSSHBruteForce}
 
 // Kinds lists the kinds of findings, sorted.
 func Kinds() []string { return slices.Clone(kinds) }
@@ -329,6 +329,11 @@ type Set struct {
 	slot    uint32
 	hasSlot bool
 	kept    bool
+
+	admin        []Finding // single-event admin command findings
+	adminHosts   []string  // the syslog host of each admin finding ("" otherwise)
+	adminSeen    map[string]bool
+	sudoSessions []sudoSession
 }
 
 type pair struct{ a, b uint32 }
@@ -386,6 +391,10 @@ func (s *Set) Observe(r *words.Row) {
 	case "hdfs_audit", "navigator":
 		s.observeHDFS(r, t)
 	}
+	switch r.Format {
+	case "navigator", "hdfs_audit", "syslog":
+		s.observeAdmin(r)
+	}
 	if s.kept {
 		s.stats.Kept++
 	}
@@ -442,6 +451,9 @@ func (s *Set) Findings() []Finding {
 	}
 	if s.on[KindHDFSDeniedBurst] {
 		out = append(out, s.deniedBursts()...)
+	}
+	if s.on[KindAdminCommand] {
+		out = append(out, s.adminFindings()...)
 	}
 	slices.SortStableFunc(out, func(a, b Finding) int {
 		return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.Key, b.Key), a.First.Compare(b.First),

@@ -351,6 +351,8 @@ func everything() []words.Row {
 			flow(&b, time.Duration(i)*time.Minute, "vpcflow", "10.0.6.6", "198.51.100.200", 30<<20)
 		}
 	}
+	b.add(words.Row{Format: "navigator", Source: "navigator", Time: at(time.Hour), UserName: "quinn", EventType: "DROPTABLE",
+		Action: "allowed", Message: "DROP TABLE finance.ledger PURGE"})
 	return b.out
 }
 
