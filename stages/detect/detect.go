@@ -59,14 +59,15 @@ type Stage struct {
 // Result is what a run of the stage did.
 type Result struct {
 	Day          string  `json:"day"`
-	Events       int64   `json:"events"`       // events of the day read
-	TrainEvents  int64   `json:"train_events"` // events of the training window
-	NoPrincipal  int64   `json:"no_principal"` // events that gave no (document, word) pair
-	Documents    int     `json:"documents"`    // documents of the model
-	Words        int     `json:"words"`        // distinct words of the model
-	Tokens       int64   `json:"tokens"`       // (document, word) pairs fitted
-	FitSeconds   float64 `json:"fit_seconds"`  // LDA fit
-	Scored       int64   `json:"scored"`       // events scored
+	Events       int64   `json:"events"`        // events of the day read
+	TrainEvents  int64   `json:"train_events"`  // events of the training window
+	NoPrincipal  int64   `json:"no_principal"`  // events that gave no (document, word) pair
+	Documents    int     `json:"documents"`     // documents of the model
+	Words        int     `json:"words"`         // distinct words of the model
+	Tokens       int64   `json:"tokens"`        // (document, word) pairs fitted
+	FitSeconds   float64 `json:"fit_seconds"`   // LDA fit
+	ScoreSeconds float64 `json:"score_seconds"` // the scoring pass: read, words, score, keep
+	Scored       int64   `json:"scored"`        // events scored
 	BelowThresh  int64   `json:"below_threshold"`
 	Kept         int     `json:"kept"`          // rows written to scores
 	ModelVersion string  `json:"model_version"` // "" when nothing was fitted
@@ -93,22 +94,20 @@ func (s *Stage) Run(ctx context.Context, o Options) (*Result, error) {
 		days = append(days, o.Day.AddDate(0, 0, -i))
 	}
 	stats := words.NewStats(o.Words)
-	// Pass 1: day-level statistics (user-agent frequencies, ...).
-	if err := s.scan(ctx, days, func(r *words.Row) error {
+	// Pass 1: day-level statistics (user-agent frequencies of web rows):
+	// only the columns and rows they need.
+	webRows := iceberg.IsIn(iceberg.Reference("format"), "apache", "squid")
+	if err := scanDays(ctx, s.Events, days, []string{"format", "source", "http_user_agent"}, webRows, func(r *words.Row) error {
 		stats.Observe(r)
-		res.TrainEvents++
 		return nil
 	}); err != nil {
 		return nil, err
 	}
-	if res.TrainEvents == 0 {
-		res.Message = "no events in the training window; nothing scored"
-		return res, s.replace(ctx, o, nil)
-	}
-	// Pass 2: the corpus.
+	// Pass 2: the corpus (no event ids needed).
 	corpus := lda.NewCorpus()
 	var pairs []words.Pair
-	if err := s.scan(ctx, days, func(r *words.Row) error {
+	if err := scanDays(ctx, s.Events, days, readColumns[1:], nil, func(r *words.Row) error {
+		res.TrainEvents++
 		pairs = stats.Words(pairs[:0], r)
 		for _, p := range pairs {
 			if o.Presence {
@@ -121,6 +120,10 @@ func (s *Stage) Run(ctx context.Context, o Options) (*Result, error) {
 		return nil
 	}); err != nil {
 		return nil, err
+	}
+	if res.TrainEvents == 0 {
+		res.Message = "no events in the training window; nothing scored"
+		return res, s.replace(ctx, o, nil)
 	}
 	if corpus.Tokens() == 0 {
 		res.Message = "no event of the window names a principal (IP or user); nothing scored"
@@ -143,6 +146,7 @@ func (s *Stage) Run(ctx context.Context, o Options) (*Result, error) {
 	}
 
 	// Pass 3: score the day's events, keeping the N lowest.
+	scoreStart := time.Now()
 	scorer := model.Scorer()
 	top := &lowest{max: o.TopN}
 	if err := s.scan(ctx, days[len(days)-1:], func(r *words.Row) error {
@@ -169,6 +173,7 @@ func (s *Stage) Run(ctx context.Context, o Options) (*Result, error) {
 	}); err != nil {
 		return nil, err
 	}
+	res.ScoreSeconds = time.Since(scoreStart).Seconds()
 	hits := top.sorted()
 	res.Kept = len(hits)
 	if err := s.replace(ctx, o, func(mem memory.Allocator, sc *arrow.Schema) (arrow.RecordBatch, error) {
@@ -236,6 +241,12 @@ func ScanDay(ctx context.Context, events *table.Table, day time.Time, fn func(*w
 
 // ScanDays calls fn for every event of the input days.
 func ScanDays(ctx context.Context, events *table.Table, days []time.Time, fn func(*words.Row) error) error {
+	return scanDays(ctx, events, days, readColumns, nil, fn)
+}
+
+// scanDays reads only cols (the rest of the row stays empty) of the rows of
+// days that match where (all when nil).
+func scanDays(ctx context.Context, events *table.Table, days []time.Time, cols []string, where iceberg.BooleanExpression, fn func(*words.Row) error) error {
 	if events.CurrentSnapshot() == nil {
 		return nil
 	}
@@ -243,7 +254,10 @@ func ScanDays(ctx context.Context, events *table.Table, days []time.Time, fn fun
 	for _, d := range days {
 		filter = iceberg.NewOr(filter, iceberg.EqualTo(iceberg.Reference("input_day"), iceberg.Date(d.Unix()/86400)))
 	}
-	_, recs, err := events.Scan(table.WithRowFilter(filter), table.WithSelectedFields(readColumns...)).ToArrowRecords(ctx)
+	if where != nil {
+		filter = iceberg.NewAnd(filter, where)
+	}
+	_, recs, err := events.Scan(table.WithRowFilter(filter), table.WithSelectedFields(cols...)).ToArrowRecords(ctx)
 	if err != nil {
 		return fmt.Errorf("read events: %w", err)
 	}
