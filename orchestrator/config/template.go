@@ -53,6 +53,11 @@ detect:
   corpus: distinct             # fit on distinct (document, word) pairs; "counts" as Spot did
   allow_domains: []            # your own domains (example.com), classed apart in DNS/proxy words
 
+oa:
+  webhook_env: SPOTLAKE_WEBHOOK_URL  # env var with a Slack-compatible webhook URL (unset: no posts)
+  suppress: []                 # known-benign results: [{name, cidr, domain_suffix, user, port, source}]
+  rules: []                    # alert rules: [{name, source, group_by, window, when, severity}]
+
 schedule:
   cron: "30 2 * * *"           # every day at 02:30
   timezone: UTC
