@@ -153,3 +153,17 @@ func TestDetectEmptyDay(t *testing.T) {
 		t.Errorf("empty day: %+v", st)
 	}
 }
+
+// TestDetectWindowWithMissingDays: a training window reaching back to days
+// that were never ingested trains on what there is.
+func TestDetectWindowWithMissingDays(t *testing.T) {
+	p := testutil.NewProject(t)
+	p.Config.Detect.WindowDays = 7
+	p.Generate(t, 1, testutil.Day, 0.2, "vpcflow")
+	pl := p.Open(t)
+	rep := testutil.Run(t, pl, orchestrator.RunOptions{})[0]
+	st := detectReport(t, rep)
+	if !rep.OK() || st.Detect.Scored == 0 || st.Detect.TrainEvents != st.Detect.Events {
+		t.Errorf("window over missing days: %+v", st.Detect)
+	}
+}
