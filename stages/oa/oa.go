@@ -81,6 +81,9 @@ type row struct {
 	hasScore                                        bool
 	document, word, key, srcIP, dstIP, user         string
 	dstPort                                         int32
+	// finding orders a heuristic's rows: its finding's place among the
+	// day's findings (the rows of one finding stay together).
+	finding int
 }
 
 // Run runs OA for one day.
@@ -156,13 +159,26 @@ func (s *Stage) Run(ctx context.Context, o Options) (*Result, error) {
 		seen[r.eventID] = true
 		out = append(out, r)
 	}
-	for _, f := range findings {
+	// Within a severity, the most intense finding first (events per second
+	// of its burst): an attack is fast where background noise that trips the
+	// same threshold is slow, and a day at scale has plenty of the latter.
+	sort.SliceStable(findings, func(i, j int) bool {
+		a, b := findings[i], findings[j]
+		if sa, sb := sevRank(a.Severity), sevRank(b.Severity); sa != sb {
+			return sa < sb
+		}
+		if ra, rb := rate(a), rate(b); ra != rb {
+			return ra > rb
+		}
+		return a.Key < b.Key
+	})
+	for fi, f := range findings {
 		res.Findings[f.Kind]++
 		for _, id := range f.EventIDs {
 			ev := fields[id]
 			res.FindingEvents++
 			add(row{eventID: id, source: ev.Source, origin: "heuristic", kind: f.Kind, severity: f.Severity, reason: f.Reason,
-				eventTime: ev.Time, key: f.Key, srcIP: ev.SrcIP, dstIP: ev.DstIP, dstPort: ev.DstPort, user: ev.UserName})
+				eventTime: ev.Time, key: f.Key, srcIP: ev.SrcIP, dstIP: ev.DstIP, dstPort: ev.DstPort, user: ev.UserName, finding: fi})
 		}
 	}
 	for _, sc := range scores {
@@ -179,6 +195,9 @@ func (s *Stage) Run(ctx context.Context, o Options) (*Result, error) {
 		a, b := out[i], out[j]
 		if pa, pb := priority(a), priority(b); pa != pb {
 			return pa < pb
+		}
+		if a.origin == "heuristic" && b.origin == "heuristic" && a.finding != b.finding {
+			return a.finding < b.finding
 		}
 		if a.hasScore && b.hasScore && a.score != b.score {
 			return a.score < b.score
@@ -240,6 +259,25 @@ func (s *Stage) log() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return s.Log
+}
+
+func sevRank(s string) int {
+	switch s {
+	case "high":
+		return 0
+	case "medium":
+		return 1
+	}
+	return 2
+}
+
+// rate is a finding's events per second over its burst.
+func rate(f heuristics.Finding) float64 {
+	d := f.Last.Sub(f.First).Seconds()
+	if d < 1 {
+		d = 1
+	}
+	return float64(len(f.EventIDs)) / d
 }
 
 func priority(r row) int {
