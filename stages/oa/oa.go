@@ -159,11 +159,17 @@ func (s *Stage) Run(ctx context.Context, o Options) (*Result, error) {
 		seen[r.eventID] = true
 		out = append(out, r)
 	}
-	// Within a severity, the most intense finding first (events per second
-	// of its burst): an attack is fast where background noise that trips the
-	// same threshold is slow, and a day at scale has plenty of the latter.
+	// Order findings so that each kind's strongest comes early: first the
+	// most intense finding of every kind (by severity), then the second of
+	// every kind, and so on. Intensity is events per second of the burst:
+	// an attack is fast where background noise that trips the same threshold
+	// is slow, and a busy day has plenty of the latter — without this, one
+	// noisy kind (honeypot brute force) fills the top of the list.
 	sort.SliceStable(findings, func(i, j int) bool {
 		a, b := findings[i], findings[j]
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
 		if sa, sb := sevRank(a.Severity), sevRank(b.Severity); sa != sb {
 			return sa < sb
 		}
@@ -172,6 +178,31 @@ func (s *Stage) Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		return a.Key < b.Key
 	})
+	round := make([]int, len(findings))
+	for i := range findings {
+		if i > 0 && findings[i].Kind == findings[i-1].Kind {
+			round[i] = round[i-1] + 1
+		}
+	}
+	order := make([]int, len(findings))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(x, y int) bool {
+		i, j := order[x], order[y]
+		if round[i] != round[j] {
+			return round[i] < round[j]
+		}
+		if si, sj := sevRank(findings[i].Severity), sevRank(findings[j].Severity); si != sj {
+			return si < sj
+		}
+		return rate(findings[i]) > rate(findings[j])
+	})
+	sorted := make([]heuristics.Finding, len(findings))
+	for k, i := range order {
+		sorted[k] = findings[i]
+	}
+	findings = sorted
 	for fi, f := range findings {
 		res.Findings[f.Kind]++
 		for _, id := range f.EventIDs {
@@ -280,18 +311,19 @@ func rate(f heuristics.Finding) float64 {
 	return float64(len(f.EventIDs)) / d
 }
 
+// priority orders the rows: what analysts said is malicious, then the
+// heuristics' findings (each with its reason; in the round-robin order of
+// the findings), then the LDA scores, lowest first.
 func priority(r row) int {
 	switch {
 	case r.origin == "feedback":
 		return 0
-	case r.severity == "high":
+	case r.origin == "heuristic":
 		return 1
 	case r.severity == "medium":
 		return 2
-	case r.origin == "heuristic":
-		return 3
 	}
-	return 4
+	return 3
 }
 
 func suppressed(rs []Suppress, r row) (string, bool) {
