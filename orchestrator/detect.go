@@ -6,13 +6,12 @@ import (
 	"sort"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/iceberg-go"
-	"github.com/apache/iceberg-go/table"
 
 	"github.com/spotlake/spotlake/schemas"
 	"github.com/spotlake/spotlake/stages/detect"
 	"github.com/spotlake/spotlake/stages/detect/words"
+	"github.com/spotlake/spotlake/stages/tableio"
 )
 
 // runDetect runs the detect stage for one day.
@@ -63,33 +62,15 @@ func (p *Pipeline) TopScores(ctx context.Context, day time.Time, n int) ([]Score
 	if err != nil || tbl.CurrentSnapshot() == nil {
 		return nil, err
 	}
-	filter := iceberg.NewAnd(
-		iceberg.EqualTo(iceberg.Reference("input_day"), iceberg.Date(day.Unix()/86400)),
-		iceberg.LessThanEqual(iceberg.Reference("rank"), int32(n)))
-	_, recs, err := tbl.Scan(table.WithRowFilter(filter), table.WithSelectedFields("rank", "score", "source", "document", "word", "event_id")).ToArrowRecords(ctx)
+	filter := iceberg.NewAnd(tableio.DayFilter(day), iceberg.LessThanEqual(iceberg.Reference("rank"), int32(n)))
+	var out []Score
+	err = tableio.Scan(ctx, tbl, filter, []string{"rank", "score", "source", "document", "word", "event_id"}, func(r tableio.Row) error {
+		out = append(out, Score{Rank: r.Int32("rank"), Score: r.Float64("score"), Source: r.Str("source"),
+			Document: r.Str("document"), Word: r.Str("word"), EventID: r.Str("event_id")})
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	var out []Score
-	for rec, err := range recs {
-		if err != nil {
-			return nil, err
-		}
-		idx := map[string]int{}
-		for i, f := range rec.Schema().Fields() {
-			idx[f.Name] = i
-		}
-		for i := 0; i < int(rec.NumRows()); i++ {
-			out = append(out, Score{
-				Rank:     rec.Column(idx["rank"]).(*array.Int32).Value(i),
-				Score:    rec.Column(idx["score"]).(*array.Float64).Value(i),
-				Source:   rec.Column(idx["source"]).(*array.String).Value(i),
-				Document: rec.Column(idx["document"]).(*array.String).Value(i),
-				Word:     rec.Column(idx["word"]).(*array.String).Value(i),
-				EventID:  rec.Column(idx["event_id"]).(*array.String).Value(i),
-			})
-		}
-		rec.Release()
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Rank < out[j].Rank })
 	return out, nil

@@ -9,12 +9,11 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/iceberg-go"
-	"github.com/apache/iceberg-go/table"
 
 	"github.com/spotlake/spotlake/schemas"
 	"github.com/spotlake/spotlake/stages/commit"
+	"github.com/spotlake/spotlake/stages/tableio"
 )
 
 // Feedback labels.
@@ -61,55 +60,38 @@ func (p *Pipeline) AddFeedback(ctx context.Context, eventID, label, note string)
 	if err != nil {
 		return nil, err
 	}
-	sc, err := table.SchemaToArrowSchema(tbl.Schema(), nil, true, false)
-	if err != nil {
-		return nil, err
-	}
-	rb := array.NewRecordBuilder(memory.DefaultAllocator, sc)
-	defer rb.Release()
-	for i, f := range sc.Fields() {
-		b := rb.Field(i)
-		s := func(v string) {
-			if v == "" && f.Nullable {
-				b.AppendNull()
-			} else {
-				b.(*array.StringBuilder).Append(v)
-			}
-		}
+	files, err := tableio.Write(ctx, tbl, func(f arrow.Field, b array.Builder) error {
+		str := func(v string) { tableio.AppendString(f, b, v) }
 		switch f.Name {
 		case "event_id":
-			s(fb.EventID)
+			str(fb.EventID)
 		case "label":
-			s(fb.Label)
+			str(fb.Label)
 		case "note":
-			s(fb.Note)
+			str(fb.Note)
 		case "source":
-			s(fb.Source)
+			str(fb.Source)
 		case "document":
-			s(fb.Document)
+			str(fb.Document)
 		case "word":
-			s(fb.Word)
+			str(fb.Word)
 		case "kind":
-			s(fb.Kind)
+			str(fb.Kind)
 		case "key":
-			s(fb.Key)
+			str(fb.Key)
 		case "input_day":
 			b.(*array.Date32Builder).Append(arrow.Date32FromTime(fb.Day))
 		case "labelled_at":
 			b.(*array.TimestampBuilder).Append(arrow.Timestamp(fb.At.UnixMicro()))
 		case "analyst":
-			s(fb.Analyst)
+			str(fb.Analyst)
 		default:
 			b.AppendNull()
 		}
-	}
-	rec := rb.NewRecordBatch()
-	var files []string
-	for df, err := range table.WriteRecords(ctx, tbl, sc, func(yield func(arrow.RecordBatch, error) bool) { yield(rec, nil) }) {
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, df.FilePath())
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	runID := NewRunID(fb.At)
 	if err := p.Committer.Commit(ctx, commit.Intent{ID: commit.NewID(runID, 1), RunID: runID, Created: fb.At,
@@ -127,43 +109,19 @@ func (p *Pipeline) findShown(ctx context.Context, eventID string) (*Feedback, er
 		if err != nil {
 			return nil, err
 		}
-		if tbl.CurrentSnapshot() == nil {
-			continue
-		}
-		_, recs, err := tbl.Scan(table.WithRowFilter(filter)).ToArrowRecords(ctx)
+		var found *Feedback
+		err = tableio.Scan(ctx, tbl, filter, nil, func(r tableio.Row) error {
+			fb := &Feedback{EventID: eventID, Source: r.Str("source"), Document: r.Str("document"), Word: r.Str("word"), Day: r.Date("input_day")}
+			if r.Str("origin") == "heuristic" {
+				fb.Kind, fb.Key = r.Str("kind"), r.Str("key")
+			}
+			if found == nil || fb.Day.After(found.Day) {
+				found = fb
+			}
+			return nil
+		})
 		if err != nil {
 			return nil, err
-		}
-		var found *Feedback
-		for rec, err := range recs {
-			if err != nil {
-				return nil, err
-			}
-			idx := map[string]int{}
-			for i, f := range rec.Schema().Fields() {
-				idx[f.Name] = i
-			}
-			str := func(col string, i int) string {
-				if j, ok := idx[col]; ok {
-					if a, ok := rec.Column(j).(*array.String); ok && a.IsValid(i) {
-						return a.Value(i)
-					}
-				}
-				return ""
-			}
-			for i := 0; i < int(rec.NumRows()); i++ {
-				fb := &Feedback{EventID: eventID, Source: str("source", i), Document: str("document", i), Word: str("word", i)}
-				if str("origin", i) == "heuristic" {
-					fb.Kind, fb.Key = str("kind", i), str("key", i)
-				}
-				if j, ok := idx["input_day"]; ok {
-					fb.Day = rec.Column(j).(*array.Date32).Value(i).ToTime()
-				}
-				if found == nil || fb.Day.After(found.Day) {
-					found = fb
-				}
-			}
-			rec.Release()
 		}
 		if found != nil {
 			return found, nil

@@ -9,14 +9,13 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/iceberg-go"
 	icat "github.com/apache/iceberg-go/catalog"
-	"github.com/apache/iceberg-go/table"
 
 	"github.com/spotlake/spotlake/providers/catalog"
 	"github.com/spotlake/spotlake/schemas"
 	"github.com/spotlake/spotlake/stages/ingest"
+	"github.com/spotlake/spotlake/stages/tableio"
 )
 
 // TableInfo describes a table (the `tables describe --json` contract).
@@ -245,30 +244,15 @@ func (p *Pipeline) DayDone(ctx context.Context, day time.Time) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if tbl.CurrentSnapshot() == nil {
-		return false, nil
-	}
 	last := Stages[len(Stages)-1]
-	filter := iceberg.NewAnd(
-		iceberg.EqualTo(iceberg.Reference("input_day"), iceberg.Date(day.Unix()/86400)),
-		iceberg.EqualTo(iceberg.Reference("stage"), last),
-	)
-	_, recs, err := tbl.Scan(table.WithRowFilter(filter), table.WithSelectedFields("status")).ToArrowRecords(ctx)
+	filter := iceberg.NewAnd(tableio.DayFilter(day), iceberg.EqualTo(iceberg.Reference("stage"), last))
+	done := false
+	err = tableio.Scan(ctx, tbl, filter, []string{"status"}, func(r tableio.Row) error {
+		done = done || r.Str("status") == StatusSucceeded
+		return nil
+	})
 	if err != nil {
 		return false, err
-	}
-	done := false
-	for rec, err := range recs {
-		if err != nil {
-			return false, err
-		}
-		col := rec.Column(0).(*array.String)
-		for i := 0; i < col.Len(); i++ {
-			if col.Value(i) == StatusSucceeded {
-				done = true
-			}
-		}
-		rec.Release()
 	}
 	return done, nil
 }

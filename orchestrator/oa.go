@@ -9,9 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/iceberg-go"
-
 	"github.com/apache/iceberg-go/table"
 
 	"github.com/spotlake/spotlake/orchestrator/config"
@@ -20,6 +17,7 @@ import (
 	"github.com/spotlake/spotlake/stages/oa"
 	"github.com/spotlake/spotlake/stages/oa/heuristics"
 	"github.com/spotlake/spotlake/stages/oa/rules"
+	"github.com/spotlake/spotlake/stages/tableio"
 )
 
 // oaOptions turns the config's oa section into the stage's options.
@@ -107,26 +105,14 @@ func (p *Pipeline) TopSuspicious(ctx context.Context, day time.Time, n int) ([]S
 	if err != nil || tbl.CurrentSnapshot() == nil {
 		return nil, err
 	}
-	filter := iceberg.EqualTo(iceberg.Reference("input_day"), iceberg.Date(day.Unix()/86400))
-	_, recs, err := tbl.Scan(table.WithRowFilter(filter), table.WithSelectedFields("rank", "severity", "source", "kind", "reason", "event_id")).ToArrowRecords(ctx)
+	var all []Suspicious
+	err = tableio.Scan(ctx, tbl, tableio.DayFilter(day), []string{"rank", "severity", "source", "kind", "reason", "event_id"}, func(r tableio.Row) error {
+		all = append(all, Suspicious{Rank: r.Int32("rank"), Severity: r.Str("severity"), Source: r.Str("source"),
+			Kind: r.Str("kind"), Reason: r.Str("reason"), EventID: r.Str("event_id")})
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	var all []Suspicious
-	for rec, err := range recs {
-		if err != nil {
-			return nil, err
-		}
-		idx := map[string]int{}
-		for i, f := range rec.Schema().Fields() {
-			idx[f.Name] = i
-		}
-		str := func(c string, i int) string { return rec.Column(idx[c]).(*array.String).Value(i) }
-		for i := 0; i < int(rec.NumRows()); i++ {
-			all = append(all, Suspicious{Rank: rec.Column(idx["rank"]).(*array.Int32).Value(i), Severity: str("severity", i),
-				Source: str("source", i), Kind: str("kind", i), Reason: str("reason", i), EventID: str("event_id", i)})
-		}
-		rec.Release()
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Rank < all[j].Rank })
 	var out []Suspicious

@@ -12,7 +12,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/iceberg-go/table"
 
 	"github.com/spotlake/spotlake/schemas"
@@ -20,6 +19,7 @@ import (
 	"github.com/spotlake/spotlake/stages/detect"
 	"github.com/spotlake/spotlake/stages/ingest"
 	"github.com/spotlake/spotlake/stages/oa"
+	"github.com/spotlake/spotlake/stages/tableio"
 )
 
 // Stage names, in pipeline order.
@@ -285,23 +285,10 @@ func (p *Pipeline) recordStage(ctx context.Context, runID string, day time.Time,
 	if err != nil {
 		return err
 	}
-	sc, err := table.SchemaToArrowSchema(tbl.Schema(), nil, true, false)
-	if err != nil {
-		return err
-	}
 	now := time.Now().UTC()
 	started := now.Add(-time.Duration(sr.Seconds * float64(time.Second)))
-	rb := array.NewRecordBuilder(memory.DefaultAllocator, sc)
-	defer rb.Release()
-	for i, f := range sc.Fields() {
-		b := rb.Field(i)
-		s := func(v string) {
-			if v == "" {
-				b.AppendNull()
-			} else {
-				b.(*array.StringBuilder).Append(v)
-			}
-		}
+	files, err := tableio.Write(ctx, tbl, func(f arrow.Field, b array.Builder) error {
+		s := func(v string) { tableio.AppendString(f, b, v) }
 		switch f.Name {
 		case "run_id":
 			s(runID)
@@ -340,14 +327,10 @@ func (p *Pipeline) recordStage(ctx context.Context, runID string, day time.Time,
 		default:
 			b.AppendNull()
 		}
-	}
-	rec := rb.NewRecordBatch()
-	var files []string
-	for df, err := range table.WriteRecords(ctx, tbl, sc, func(yield func(arrow.RecordBatch, error) bool) { yield(rec, nil) }) {
-		if err != nil {
-			return err
-		}
-		files = append(files, df.FilePath())
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	return p.Committer.Commit(ctx, commit.Intent{
 		ID: commit.NewID(runID, 9000), RunID: runID, Created: now,

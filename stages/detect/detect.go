@@ -18,7 +18,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
 
@@ -27,6 +26,7 @@ import (
 	"github.com/spotlake/spotlake/stages/commit"
 	"github.com/spotlake/spotlake/stages/detect/lda"
 	"github.com/spotlake/spotlake/stages/detect/words"
+	"github.com/spotlake/spotlake/stages/tableio"
 )
 
 // Options tune one run of the stage.
@@ -123,11 +123,11 @@ func (s *Stage) Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	if res.TrainEvents == 0 {
 		res.Message = "no events in the training window; nothing scored"
-		return res, s.replace(ctx, o, nil)
+		return res, s.replace(ctx, o, "", nil)
 	}
 	if corpus.Tokens() == 0 {
 		res.Message = "no event of the window names a principal (IP or user); nothing scored"
-		return res, s.replace(ctx, o, nil)
+		return res, s.replace(ctx, o, "", nil)
 	}
 	start := time.Now()
 	model, err := lda.Fit(ctx, corpus, lda.Config{Topics: o.Topics, Iterations: o.Iterations, Seed: o.Seed, Workers: o.Workers})
@@ -176,9 +176,7 @@ func (s *Stage) Run(ctx context.Context, o Options) (*Result, error) {
 	res.ScoreSeconds = time.Since(scoreStart).Seconds()
 	hits := top.sorted()
 	res.Kept = len(hits)
-	if err := s.replace(ctx, o, func(mem memory.Allocator, sc *arrow.Schema) (arrow.RecordBatch, error) {
-		return scoreBatch(mem, sc, o, res.ModelVersion, hits)
-	}); err != nil {
+	if err := s.replace(ctx, o, res.ModelVersion, hits); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -198,28 +196,17 @@ func ModelKey(day time.Time, runID string) string {
 	return "models/lda/dt=" + day.Format("2006-01-02") + "/" + runID + ".lda"
 }
 
-// replace swaps the day's rows of the scores table for the new ones (none
-// when build is nil), so a rerun of the day replaces its scores.
-func (s *Stage) replace(ctx context.Context, o Options, build func(memory.Allocator, *arrow.Schema) (arrow.RecordBatch, error)) error {
+// replace swaps the day's rows of the scores table for hits (none when
+// empty), so a rerun of the day replaces its scores.
+func (s *Stage) replace(ctx context.Context, o Options, modelVersion string, hits []hit) error {
 	var files []string
-	if build != nil {
-		sc, err := table.SchemaToArrowSchema(s.Scores.Schema(), nil, true, false)
+	if len(hits) > 0 {
+		var err error
+		files, err = tableio.Write(ctx, s.Scores, func(f arrow.Field, b array.Builder) error {
+			return appendScores(f, b, o, modelVersion, hits)
+		})
 		if err != nil {
-			return err
-		}
-		rec, err := build(memory.DefaultAllocator, sc)
-		if err != nil {
-			return err
-		}
-		if rec.NumRows() > 0 {
-			for df, err := range table.WriteRecords(ctx, s.Scores, sc, func(yield func(arrow.RecordBatch, error) bool) { yield(rec, nil) }) {
-				if err != nil {
-					return fmt.Errorf("write scores: %w", err)
-				}
-				files = append(files, df.FilePath())
-			}
-		} else {
-			rec.Release()
+			return fmt.Errorf("write scores: %w", err)
 		}
 	}
 	return s.Committer.Commit(ctx, commit.Intent{
@@ -398,64 +385,54 @@ func (l *lowest) sorted() []hit {
 	return out
 }
 
-func scoreBatch(mem memory.Allocator, sc *arrow.Schema, o Options, modelVersion string, hits []hit) (arrow.RecordBatch, error) {
-	rb := array.NewRecordBuilder(mem, sc)
-	defer rb.Release()
+// appendScores fills one column of the scores batch.
+func appendScores(f arrow.Field, b array.Builder, o Options, modelVersion string, hits []hit) error {
 	day := arrow.Date32FromTime(o.Day)
-	for i, f := range sc.Fields() {
-		b := rb.Field(i)
-		for rank, h := range hits {
-			str := func(v string) {
-				if v == "" && f.Nullable {
-					b.AppendNull()
-				} else {
-					b.(*array.StringBuilder).Append(v)
-				}
-			}
-			switch f.Name {
-			case "event_id":
-				str(h.row.EventID)
-			case "input_day":
-				b.(*array.Date32Builder).Append(day)
-			case "source":
-				str(h.row.Source)
-			case "format":
-				str(h.row.Format)
-			case "event_time":
-				b.(*array.TimestampBuilder).Append(arrow.Timestamp(h.row.Time.UnixMicro()))
-			case "document":
-				str(h.pair.Doc)
-			case "word":
-				str(h.pair.Word)
-			case "score":
-				b.(*array.Float64Builder).Append(h.score)
-			case "rank":
-				b.(*array.Int32Builder).Append(int32(rank + 1))
-			case "src_ip":
-				str(h.row.SrcIP)
-			case "dst_ip":
-				str(h.row.DstIP)
-			case "dst_port":
-				if h.row.DstPort < 0 {
-					b.AppendNull()
-				} else {
-					b.(*array.Int32Builder).Append(h.row.DstPort)
-				}
-			case "user_name":
-				str(h.row.UserName)
-			case "model_version":
-				str(modelVersion)
-			case "words_version":
-				str(words.Version)
-			case "run_id":
-				str(o.RunID)
-			default:
-				if !f.Nullable {
-					return nil, fmt.Errorf("scores column %s is required but this release cannot fill it", f.Name)
-				}
+	str := func(v string) { tableio.AppendString(f, b, v) }
+	for rank, h := range hits {
+		switch f.Name {
+		case "event_id":
+			str(h.row.EventID)
+		case "input_day":
+			b.(*array.Date32Builder).Append(day)
+		case "source":
+			str(h.row.Source)
+		case "format":
+			str(h.row.Format)
+		case "event_time":
+			b.(*array.TimestampBuilder).Append(arrow.Timestamp(h.row.Time.UnixMicro()))
+		case "document":
+			str(h.pair.Doc)
+		case "word":
+			str(h.pair.Word)
+		case "score":
+			b.(*array.Float64Builder).Append(h.score)
+		case "rank":
+			b.(*array.Int32Builder).Append(int32(rank + 1))
+		case "src_ip":
+			str(h.row.SrcIP)
+		case "dst_ip":
+			str(h.row.DstIP)
+		case "dst_port":
+			if h.row.DstPort < 0 {
 				b.AppendNull()
+			} else {
+				b.(*array.Int32Builder).Append(h.row.DstPort)
 			}
+		case "user_name":
+			str(h.row.UserName)
+		case "model_version":
+			str(modelVersion)
+		case "words_version":
+			str(words.Version)
+		case "run_id":
+			str(o.RunID)
+		default:
+			if !f.Nullable {
+				return fmt.Errorf("scores column %s is required but this release cannot fill it", f.Name)
+			}
+			b.AppendNull()
 		}
 	}
-	return rb.NewRecordBatch(), nil
+	return nil
 }

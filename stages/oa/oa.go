@@ -18,8 +18,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
 
 	"github.com/spotlake/spotlake/providers/notify"
@@ -29,6 +27,7 @@ import (
 	"github.com/spotlake/spotlake/stages/detect/words"
 	"github.com/spotlake/spotlake/stages/oa/heuristics"
 	"github.com/spotlake/spotlake/stages/oa/rules"
+	"github.com/spotlake/spotlake/stages/tableio"
 )
 
 // Suppress is one allow/suppress rule: a result matching every field set is
@@ -381,10 +380,11 @@ type scoreRow struct {
 
 func readScores(ctx context.Context, tbl *table.Table, day time.Time) ([]scoreRow, error) {
 	var out []scoreRow
-	err := scanTable(ctx, tbl, iceberg.EqualTo(iceberg.Reference("input_day"), iceberg.Date(day.Unix()/86400)), func(c *cols, i int) {
-		out = append(out, scoreRow{eventID: c.s("event_id", i), source: c.s("source", i), document: c.s("document", i), word: c.s("word", i),
-			srcIP: c.s("src_ip", i), dstIP: c.s("dst_ip", i), user: c.s("user_name", i), eventTime: c.t("event_time", i),
-			score: c.f("score", i), rank: c.i32("rank", i), dstPort: c.i32("dst_port", i)})
+	err := tableio.Scan(ctx, tbl, tableio.DayFilter(day), nil, func(r tableio.Row) error {
+		out = append(out, scoreRow{eventID: r.Str("event_id"), source: r.Str("source"), document: r.Str("document"), word: r.Str("word"),
+			srcIP: r.Str("src_ip"), dstIP: r.Str("dst_ip"), user: r.Str("user_name"), eventTime: r.Time("event_time"),
+			score: r.Float64("score"), rank: r.Int32("rank"), dstPort: r.Int32("dst_port")})
+		return nil
 	})
 	sort.Slice(out, func(i, j int) bool { return out[i].rank < out[j].rank })
 	return out, err
@@ -392,7 +392,10 @@ func readScores(ctx context.Context, tbl *table.Table, day time.Time) ([]scoreRo
 
 func alertIDs(ctx context.Context, tbl *table.Table) (map[string]bool, error) {
 	out := map[string]bool{}
-	err := scanTable(ctx, tbl, iceberg.AlwaysTrue{}, func(c *cols, i int) { out[c.s("alert_id", i)] = true })
+	err := tableio.Scan(ctx, tbl, nil, []string{"alert_id"}, func(r tableio.Row) error {
+		out[r.Str("alert_id")] = true
+		return nil
+	})
 	return out, err
 }
 
@@ -427,14 +430,15 @@ func readFeedback(ctx context.Context, tbl *table.Table) (feedbackSet, error) {
 		at    time.Time
 	}
 	latest := map[string]lab{}
-	err := scanTable(ctx, tbl, iceberg.AlwaysTrue{}, func(c *cols, i int) {
-		r := row{source: c.s("source", i), document: c.s("document", i), word: c.s("word", i), kind: c.s("kind", i), key: c.s("key", i), origin: "feedback"}
-		at := c.t("labelled_at", i)
+	err := tableio.Scan(ctx, tbl, nil, nil, func(fr tableio.Row) error {
+		r := row{source: fr.Str("source"), document: fr.Str("document"), word: fr.Str("word"), kind: fr.Str("kind"), key: fr.Str("key"), origin: "feedback"}
+		at := fr.Time("labelled_at")
 		for _, k := range patternKeys(r) {
 			if prev, ok := latest[k]; !ok || at.After(prev.at) {
-				latest[k] = lab{c.s("label", i), at}
+				latest[k] = lab{fr.Str("label"), at}
 			}
 		}
+		return nil
 	})
 	fs := feedbackSet{benignP: map[string]bool{}, maliciousP: map[string]bool{}}
 	for k, l := range latest {
@@ -454,7 +458,7 @@ type alertRow struct {
 
 func (s *Stage) commit(ctx context.Context, o Options, rows []row, alerts []alertRow) error {
 	day := arrow.Date32FromTime(o.Day)
-	susp, err := writeRows(ctx, s.Suspicious, func(f arrow.Field, b array.Builder) error {
+	susp, err := tableio.Write(ctx, s.Suspicious, func(f arrow.Field, b array.Builder) error {
 		for i, r := range rows {
 			if err := appendSuspicious(f, b, r, i+1, day, o.RunID); err != nil {
 				return err
@@ -467,7 +471,7 @@ func (s *Stage) commit(ctx context.Context, o Options, rows []row, alerts []aler
 	}
 	var al []string
 	if len(alerts) > 0 {
-		al, err = writeRows(ctx, s.Alerts, func(f arrow.Field, b array.Builder) error {
+		al, err = tableio.Write(ctx, s.Alerts, func(f arrow.Field, b array.Builder) error {
 			for _, a := range alerts {
 				if err := appendAlert(f, b, a, day, o.RunID); err != nil {
 					return err
@@ -488,60 +492,24 @@ func (s *Stage) commit(ctx context.Context, o Options, rows []row, alerts []aler
 	})
 }
 
-// writeRows builds one batch column by column and writes it to tbl.
-func writeRows(ctx context.Context, tbl *table.Table, fill func(arrow.Field, array.Builder) error) ([]string, error) {
-	sc, err := table.SchemaToArrowSchema(tbl.Schema(), nil, true, false)
-	if err != nil {
-		return nil, err
-	}
-	rb := array.NewRecordBuilder(memory.DefaultAllocator, sc)
-	defer rb.Release()
-	for i, f := range sc.Fields() {
-		if err := fill(f, rb.Field(i)); err != nil {
-			return nil, err
-		}
-	}
-	rec := rb.NewRecordBatch()
-	if rec.NumRows() == 0 {
-		rec.Release()
-		return nil, nil
-	}
-	var files []string
-	for df, err := range table.WriteRecords(ctx, tbl, sc, func(yield func(arrow.RecordBatch, error) bool) { yield(rec, nil) }) {
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, df.FilePath())
-	}
-	return files, nil
-}
-
-func appendString(b array.Builder, f arrow.Field, v string) {
-	if v == "" && f.Nullable {
-		b.AppendNull()
-		return
-	}
-	b.(*array.StringBuilder).Append(v)
-}
-
 func appendSuspicious(f arrow.Field, b array.Builder, r row, rank int, day arrow.Date32, runID string) error {
 	switch f.Name {
 	case "event_id":
-		appendString(b, f, r.eventID)
+		tableio.AppendString(f, b, r.eventID)
 	case "input_day":
 		b.(*array.Date32Builder).Append(day)
 	case "source":
-		appendString(b, f, r.source)
+		tableio.AppendString(f, b, r.source)
 	case "event_time":
 		b.(*array.TimestampBuilder).Append(arrow.Timestamp(r.eventTime.UnixMicro()))
 	case "origin":
-		appendString(b, f, r.origin)
+		tableio.AppendString(f, b, r.origin)
 	case "kind":
-		appendString(b, f, r.kind)
+		tableio.AppendString(f, b, r.kind)
 	case "severity":
-		appendString(b, f, r.severity)
+		tableio.AppendString(f, b, r.severity)
 	case "reason":
-		appendString(b, f, r.reason)
+		tableio.AppendString(f, b, r.reason)
 	case "rank":
 		b.(*array.Int32Builder).Append(int32(rank))
 	case "score":
@@ -551,15 +519,15 @@ func appendSuspicious(f arrow.Field, b array.Builder, r row, rank int, day arrow
 			b.AppendNull()
 		}
 	case "document":
-		appendString(b, f, r.document)
+		tableio.AppendString(f, b, r.document)
 	case "word":
-		appendString(b, f, r.word)
+		tableio.AppendString(f, b, r.word)
 	case "key":
-		appendString(b, f, r.key)
+		tableio.AppendString(f, b, r.key)
 	case "src_ip":
-		appendString(b, f, r.srcIP)
+		tableio.AppendString(f, b, r.srcIP)
 	case "dst_ip":
-		appendString(b, f, r.dstIP)
+		tableio.AppendString(f, b, r.dstIP)
 	case "dst_port":
 		if r.dstPort < 0 {
 			b.AppendNull()
@@ -567,9 +535,9 @@ func appendSuspicious(f arrow.Field, b array.Builder, r row, rank int, day arrow
 			b.(*array.Int32Builder).Append(r.dstPort)
 		}
 	case "user_name":
-		appendString(b, f, r.user)
+		tableio.AppendString(f, b, r.user)
 	case "run_id":
-		appendString(b, f, runID)
+		tableio.AppendString(f, b, runID)
 	default:
 		if !f.Nullable {
 			return fmt.Errorf("suspicious column %s is required but this release cannot fill it", f.Name)
@@ -583,13 +551,13 @@ func appendAlert(f arrow.Field, b array.Builder, a alertRow, day arrow.Date32, r
 	h := a.hit
 	switch f.Name {
 	case "alert_id":
-		appendString(b, f, h.ID)
+		tableio.AppendString(f, b, h.ID)
 	case "input_day":
 		b.(*array.Date32Builder).Append(day)
 	case "rule":
-		appendString(b, f, h.Rule)
+		tableio.AppendString(f, b, h.Rule)
 	case "severity":
-		appendString(b, f, h.Severity)
+		tableio.AppendString(f, b, h.Severity)
 	case "window_start":
 		b.(*array.TimestampBuilder).Append(arrow.Timestamp(h.WindowStart.UnixMicro()))
 	case "window_end":
@@ -612,70 +580,18 @@ func appendAlert(f arrow.Field, b array.Builder, a alertRow, day arrow.Date32, r
 		}
 	case "aggregates":
 		j, _ := json.Marshal(h.Values)
-		appendString(b, f, string(j))
+		tableio.AppendString(f, b, string(j))
 	case "reason":
-		appendString(b, f, h.Reason)
+		tableio.AppendString(f, b, h.Reason)
 	case "notified":
 		b.(*array.BooleanBuilder).Append(a.notified)
 	case "run_id":
-		appendString(b, f, runID)
+		tableio.AppendString(f, b, runID)
 	default:
 		if !f.Nullable {
 			return fmt.Errorf("alerts column %s is required but this release cannot fill it", f.Name)
 		}
 		b.AppendNull()
-	}
-	return nil
-}
-
-// cols reads a record batch by column name.
-type cols struct{ idx map[string]arrow.Array }
-
-func (c *cols) s(n string, i int) string {
-	if a, ok := c.idx[n].(*array.String); ok && a.IsValid(i) {
-		return a.Value(i)
-	}
-	return ""
-}
-func (c *cols) f(n string, i int) float64 {
-	if a, ok := c.idx[n].(*array.Float64); ok && a.IsValid(i) {
-		return a.Value(i)
-	}
-	return 0
-}
-func (c *cols) i32(n string, i int) int32 {
-	if a, ok := c.idx[n].(*array.Int32); ok && a.IsValid(i) {
-		return a.Value(i)
-	}
-	return -1
-}
-func (c *cols) t(n string, i int) time.Time {
-	if a, ok := c.idx[n].(*array.Timestamp); ok && a.IsValid(i) {
-		return a.Value(i).ToTime(arrow.Microsecond)
-	}
-	return time.Time{}
-}
-
-func scanTable(ctx context.Context, tbl *table.Table, filter iceberg.BooleanExpression, fn func(*cols, int)) error {
-	if tbl.CurrentSnapshot() == nil {
-		return nil
-	}
-	_, recs, err := tbl.Scan(table.WithRowFilter(filter)).ToArrowRecords(ctx)
-	if err != nil {
-		return err
-	}
-	for rec, err := range recs {
-		if err != nil {
-			return err
-		}
-		c := &cols{idx: map[string]arrow.Array{}}
-		for i, f := range rec.Schema().Fields() {
-			c.idx[f.Name] = rec.Column(i)
-		}
-		for i := 0; i < int(rec.NumRows()); i++ {
-			fn(c, i)
-		}
-		rec.Release()
 	}
 	return nil
 }
