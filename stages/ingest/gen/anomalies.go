@@ -409,13 +409,7 @@ func plantCowrieBrute(d *day) {
 		t0 := t
 		g.connect(d, &s, between(r, 32768, 60999), 22, t)
 		step(50_000, 150_000)
-		b := g.start(d, "client.version")
-		b = append(b, `,"version":"`...)
-		b = append(b, c.version...)
-		b = append(b, `","message":"Remote SSH version: `...)
-		b = append(b, c.version...)
-		b = append(b, '"')
-		g.end(d, b, &s, t)
+		g.clientVersion(d, &s, c.version, t)
 		step(20_000, 100_000)
 		g.end(d, append(g.start(d, "client.kex"), c.kex...), &s, t)
 		k := min(between(r, 4, 6), attempts)
@@ -428,24 +422,8 @@ func plantCowrieBrute(d *day) {
 			ok = success && attempts == 0 && i == k-1
 			if ok {
 				user, pass = "root", pick(r, []string{"123456", "admin", "toor", "P@ssw0rd"})
-				b = g.start(d, "login.success")
-			} else {
-				b = g.start(d, "login.failed")
 			}
-			b = append(b, `,"username":`...)
-			b = appJSONStr(b, user)
-			b = append(b, `,"password":`...)
-			b = appJSONStr(b, pass)
-			b = append(b, `,"message":"login attempt [`...)
-			b = appJSONRaw(b, user)
-			b = append(b, '/')
-			b = appJSONRaw(b, pass)
-			if ok {
-				b = append(b, `] succeeded"`...)
-			} else {
-				b = append(b, `] failed"`...)
-			}
-			g.end(d, b, &s, t)
+			g.login(d, &s, user, pass, ok, t)
 		}
 		if ok {
 			for _, cmd := range botCommands[:2] {
@@ -455,17 +433,7 @@ func plantCowrieBrute(d *day) {
 		}
 		step(100_000, 500_000)
 		dur := (t - t0) / 1e8
-		b = g.start(d, "session.closed")
-		b = append(b, `,"duration":"`...)
-		b = appInt(b, dur/10)
-		b = append(b, '.')
-		b = appInt(b, dur%10)
-		b = append(b, `","message":"Connection lost after `...)
-		b = appInt(b, dur/10)
-		b = append(b, '.')
-		b = appInt(b, dur%10)
-		b = append(b, ` seconds"`...)
-		g.end(d, b, &s, t)
+		g.closed(d, &s, dur, t)
 		step(200_000, 2_000_000)
 	}
 }

@@ -146,13 +146,7 @@ func (g *cowrieGen) activity(d *day, t int64) {
 	if !s.telnet {
 		c := &sshClients[skewMild(r, len(sshClients))]
 		step(80_000, 400_000)
-		b = g.start(d, "client.version")
-		b = append(b, `,"version":"`...)
-		b = append(b, c.version...)
-		b = append(b, `","message":"Remote SSH version: `...)
-		b = append(b, c.version...)
-		b = append(b, '"')
-		g.end(d, b, &s, t)
+		g.clientVersion(d, &s, c.version, t)
 		step(50_000, 300_000)
 		b = g.start(d, "client.kex")
 		b = append(b, c.kex...)
@@ -166,25 +160,7 @@ func (g *cowrieGen) activity(d *day, t int64) {
 		user := pick(r, honeyUsers)
 		pass := honeyPass[skewMild(r, len(honeyPass))]
 		ok := success && i == attempts-1
-		if ok {
-			b = g.start(d, "login.success")
-		} else {
-			b = g.start(d, "login.failed")
-		}
-		b = append(b, `,"username":`...)
-		b = appJSONStr(b, user)
-		b = append(b, `,"password":`...)
-		b = appJSONStr(b, pass)
-		b = append(b, `,"message":"login attempt [`...)
-		b = appJSONRaw(b, user)
-		b = append(b, '/')
-		b = appJSONRaw(b, pass)
-		if ok {
-			b = append(b, `] succeeded"`...)
-		} else {
-			b = append(b, `] failed"`...)
-		}
-		g.end(d, b, &s, t)
+		g.login(d, &s, user, pass, ok, t)
 	}
 	if success {
 		for n := r.IntN(6); n > 0; n-- {
@@ -221,17 +197,7 @@ func (g *cowrieGen) activity(d *day, t int64) {
 	}
 	step(100_000, 30_000_000)
 	dur := (t - t0) / 1e8 // tenths of a second
-	b = g.start(d, "session.closed")
-	b = append(b, `,"duration":"`...)
-	b = appInt(b, dur/10)
-	b = append(b, '.')
-	b = appInt(b, dur%10)
-	b = append(b, `","message":"Connection lost after `...)
-	b = appInt(b, dur/10)
-	b = append(b, '.')
-	b = appInt(b, dur%10)
-	b = append(b, ` seconds"`...)
-	g.end(d, b, &s, t)
+	g.closed(d, &s, dur, t)
 }
 
 // connect emits the cowrie.session.connect event of session s.
@@ -276,6 +242,56 @@ func (s *session) proto() string {
 }
 
 // start begins an event line: {"eventid":"cowrie.<id>"
+// closed writes a cowrie.session.closed line; dur is in tenths of a second.
+func (g *cowrieGen) closed(d *day, s *session, dur, t int64) {
+	b := g.start(d, "session.closed")
+	b = append(b, `,"duration":"`...)
+	b = appInt(b, dur/10)
+	b = append(b, '.')
+	b = appInt(b, dur%10)
+	b = append(b, `","message":"Connection lost after `...)
+	b = appInt(b, dur/10)
+	b = append(b, '.')
+	b = appInt(b, dur%10)
+	b = append(b, ` seconds"`...)
+	g.end(d, b, s, t)
+}
+
+// clientVersion writes a cowrie.client.version line.
+func (g *cowrieGen) clientVersion(d *day, s *session, version string, t int64) {
+	b := g.start(d, "client.version")
+	b = append(b, `,"version":"`...)
+	b = append(b, version...)
+	b = append(b, `","message":"Remote SSH version: `...)
+	b = append(b, version...)
+	b = append(b, '"')
+	g.end(d, b, s, t)
+}
+
+// login writes a cowrie.login.success or cowrie.login.failed line.
+func (g *cowrieGen) login(d *day, s *session, user, pass string, ok bool, t int64) {
+	var b []byte
+	if ok {
+		b = g.start(d, "login.success")
+	} else {
+		b = g.start(d, "login.failed")
+	}
+	b = append(b, `,"username":`...)
+	b = appJSONStr(b, user)
+	b = append(b, `,"password":`...)
+	b = appJSONStr(b, pass)
+	b = append(b, `,"message":"login attempt [`...)
+	b = appJSONRaw(b, user)
+	b = append(b, '/')
+	b = appJSONRaw(b, pass)
+	if ok {
+		b = append(b, `] succeeded"`...)
+	} else {
+		b = append(b, `] failed"`...)
+	}
+	g.end(d, b, s, t)
+}
+
 func (g *cowrieGen) start(d *day, id string) []byte {
 	b := append(d.arena, `{"eventid":"cowrie.`...)
 	b = append(b, id...)
