@@ -6,7 +6,7 @@ VENV := .venv
 BIN := bin/spotlake
 GOFLAGS_TEST ?= -count=1 -timeout 30m
 
-.PHONY: all build demo test test-go venv bench bench-go bench-ingest lint fmt clean
+.PHONY: all build demo test test-go venv chromium bench bench-go bench-ingest lint fmt clean
 
 all: build
 
@@ -25,7 +25,15 @@ $(VENV)/.stamp: scripts/requirements-test.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
 	touch $@
 
-test: venv lint
+# Headless Chromium drives the dashboard in tests (Debian's package; a test's
+# own browser download cannot work offline). Installed only when missing.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@chromium --version
+
+test: venv chromium lint
 	$(GO) test $(GOFLAGS_TEST) ./...
 
 # Go benchmarks beside the code, then spotlake's ingest against DuckDB on

@@ -15,6 +15,7 @@ import (
 	"github.com/apache/iceberg-go/table"
 
 	"github.com/spotlake/spotlake/schemas"
+	"github.com/spotlake/spotlake/stages/cache"
 	"github.com/spotlake/spotlake/stages/commit"
 	"github.com/spotlake/spotlake/stages/detect"
 	"github.com/spotlake/spotlake/stages/ingest"
@@ -30,7 +31,7 @@ const (
 )
 
 // Stages lists the stages of the daily run, in order.
-var Stages = []string{StageIngest, StageDetect, StageOA}
+var Stages = []string{StageIngest, StageDetect, StageOA, StageCache}
 
 // Status values of stages and runs.
 const (
@@ -57,7 +58,9 @@ type StageReport struct {
 	// Detect is the detect stage's own report.
 	Detect *detect.Result `json:"detect,omitempty"`
 	// OA is the oa stage's own report.
-	OA      *oa.Result                      `json:"oa,omitempty"`
+	OA *oa.Result `json:"oa,omitempty"`
+	// Cache is the cache stage's own report.
+	Cache   *cache.RefreshReport            `json:"cache,omitempty"`
 	Sources map[string]*ingest.SourceResult `json:"sources,omitempty"`
 }
 
@@ -236,6 +239,8 @@ func (p *Pipeline) stage(ctx context.Context, sr *StageReport, day time.Time, ru
 		p.runDetect(ctx, sr, day, runID)
 	case StageOA:
 		p.runOA(ctx, sr, day, runID)
+	case StageCache:
+		p.runCache(ctx, sr, o)
 	case StageIngest:
 		st, err := p.ingestStage(ctx)
 		if err != nil {

@@ -44,6 +44,7 @@ type Config struct {
 	Ingest   Ingest          `yaml:"ingest"`
 	Detect   Detect          `yaml:"detect"`
 	OA       OA              `yaml:"oa"`
+	Viz      Viz             `yaml:"viz"`
 	Schedule Schedule        `yaml:"schedule"`
 	Clusters map[string]Role `yaml:"clusters"`
 
@@ -156,6 +157,23 @@ type AlertRule struct {
 	Window   Duration `yaml:"window"`
 	When     string   `yaml:"when"`
 	Severity string   `yaml:"severity"`
+}
+
+// Viz configures the hot cache and the dashboard (the visualization role).
+type Viz struct {
+	// CacheDays is the hot cache's window: the newest N input days.
+	CacheDays int `yaml:"cache_days"`
+	// Listen is the dashboard's address. Anything but a loopback address
+	// needs a token.
+	Listen string `yaml:"listen"`
+	// TokenEnv names the environment variable holding the dashboard's
+	// token (a secret: never in config or logs).
+	TokenEnv string `yaml:"token_env"`
+	// StaleAfter makes /healthz report "stale" once the cache is older.
+	StaleAfter Duration `yaml:"stale_after"`
+	// ReadyTimeout bounds how long `cluster up|recreate viz` waits for a new
+	// server to load its cache and report healthy.
+	ReadyTimeout Duration `yaml:"ready_timeout"`
 }
 
 // Schedule drives `spotlake schedule run` and `schedule crontab`.

@@ -56,6 +56,18 @@ func (c *Config) Default() {
 	if in.MemoryLimitMB == 0 {
 		in.MemoryLimitMB = 768
 	}
+	v := &c.Viz
+	if v.CacheDays == 0 {
+		v.CacheDays = 30
+	}
+	def(&v.Listen, "127.0.0.1:8787")
+	def(&v.TokenEnv, "SPOTLAKE_TOKEN")
+	if v.StaleAfter.Duration == 0 {
+		v.StaleAfter.Duration = 36 * time.Hour
+	}
+	if v.ReadyTimeout.Duration == 0 {
+		v.ReadyTimeout.Duration = 2 * time.Minute
+	}
 	d := &c.Detect
 	if d.Topics == 0 {
 		d.Topics = 20

@@ -58,6 +58,13 @@ oa:
   suppress: []                 # known-benign results: [{name, cidr, domain_suffix, user, port, source}]
   rules: []                    # alert rules: [{name, source, group_by, window, when, severity}]
 
+viz:
+  cache_days: 30               # the hot cache holds the newest 30 input days
+  listen: 127.0.0.1:8787       # dashboard address; anything but loopback needs a token
+  token_env: SPOTLAKE_TOKEN    # env var with the dashboard token (required off loopback)
+  stale_after: 36h             # /healthz says "stale" once the cache is older
+  ready_timeout: 2m            # cluster up/recreate viz waits this long for a healthy server
+
 schedule:
   cron: "30 2 * * *"           # every day at 02:30
   timezone: UTC

@@ -2,9 +2,11 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -228,6 +230,30 @@ func (c *Config) Validate() error {
 	}
 	if c.Schedule.CatchUpDays < 0 || c.Schedule.CatchUpDays > 366 {
 		add("schedule.catch_up_days", "%d must be between 0 and 366", c.Schedule.CatchUpDays)
+	}
+	vz := c.Viz
+	if vz.CacheDays < 1 || vz.CacheDays > 366 {
+		add("viz.cache_days", "%d must be between 1 and 366", vz.CacheDays)
+	}
+	if host, port, err := net.SplitHostPort(vz.Listen); err != nil {
+		add("viz.listen", "%q: %v (use HOST:PORT, e.g. 127.0.0.1:8787)", vz.Listen, err)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		add("viz.listen", "%q: port must be a number from 0 to 65535", vz.Listen)
+	} else if host == "" {
+		add("viz.listen", "%q: name the address to bind (127.0.0.1 for this machine only, 0.0.0.0 for every interface)", vz.Listen)
+	}
+	if !envRE.MatchString(vz.TokenEnv) {
+		add("viz.token_env", "%q is not an environment variable name", vz.TokenEnv)
+	}
+	for _, d := range []struct {
+		path string
+		d    Duration
+	}{{"viz.stale_after", vz.StaleAfter}, {"viz.ready_timeout", vz.ReadyTimeout}} {
+		if d.d.bad != "" {
+			add(d.path, "%q is not a duration (use 90s, 5m, 1h)", d.d.bad)
+		} else if d.d.Duration < 0 {
+			add(d.path, "must not be negative")
+		}
 	}
 	for _, role := range sortedKeys(c.Clusters) {
 		path := "clusters." + role
