@@ -124,6 +124,8 @@ shared catalog, one day at a time, on compute that exists only while it works.
 		newTablesCmd(g),
 		newScheduleCmd(g),
 		newFeedbackCmd(g),
+		newCacheCmd(g),
+		newQueryCmd(g),
 	)
 	return root
 }

@@ -164,7 +164,7 @@ func printReport(g *globals, r orchestrator.RunReport) {
 	w := g.stdout
 	fmt.Fprintf(w, "run %s  day %s  %s\n", r.RunID, r.Date, strings.ToUpper(r.Status))
 	for _, s := range r.Stages {
-		if s.OA != nil {
+		if s.OA != nil || s.Name == orchestrator.StageCache {
 			fmt.Fprintf(w, "  %-8s %-9s %s  %.1fs\n", s.Name, s.Status, s.Message, s.Seconds)
 			continue
 		}
