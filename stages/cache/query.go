@@ -171,4 +171,3 @@ func (s Status) Covers(from, to time.Time) bool {
 	}
 	return true
 }
-

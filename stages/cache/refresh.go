@@ -216,10 +216,9 @@ func buildDay(ctx context.Context, dir, day, fp string, perTable map[string][]st
 	for _, t := range DayTables {
 		order := ""
 		switch t {
-		case schemas.Events:
-			// Sorted by time, DuckDB's zone maps skip most of a day when a
-			// search asks for an hour.
-			order = " ORDER BY event_time"
+		// events stay in file order: each object is already in time order,
+		// which gives DuckDB's zone maps most of what sorting would, and
+		// sorting a day costs twice the load (measured).
 		case schemas.Scores, schemas.Suspicious:
 			order = " ORDER BY rank"
 		}
@@ -379,4 +378,3 @@ func lockDir(ctx context.Context, dir string) (func(), error) {
 		}
 	}
 }
-
