@@ -126,6 +126,8 @@ shared catalog, one day at a time, on compute that exists only while it works.
 		newFeedbackCmd(g),
 		newCacheCmd(g),
 		newQueryCmd(g),
+		newServeCmd(g),
+		newClusterCmd(g),
 	)
 	return root
 }
