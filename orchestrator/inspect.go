@@ -235,7 +235,7 @@ func (p *Pipeline) Plan(ctx context.Context, day time.Time) (*Plan, error) {
 	return pl, nil
 }
 
-// DayDone reports whether a run of every stage succeeded for day.
+// DayDone reports whether the day's work (through the oa stage) succeeded.
 func (p *Pipeline) DayDone(ctx context.Context, day time.Time) (bool, error) {
 	tbl, err := p.Catalog.LoadTable(ctx, catalog.Ident(p.Config.Pipeline, schemas.Runs))
 	if errors.Is(err, icat.ErrNoSuchTable) || errors.Is(err, icat.ErrNoSuchNamespace) {
@@ -244,8 +244,9 @@ func (p *Pipeline) DayDone(ctx context.Context, day time.Time) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	last := Stages[len(Stages)-1]
-	filter := iceberg.NewAnd(tableio.DayFilter(day), iceberg.EqualTo(iceberg.Reference("stage"), last))
+	// The day's own work ends with oa; the cache stage refreshes a window
+	// of days, and the next run's refresh catches up if it failed.
+	filter := iceberg.NewAnd(tableio.DayFilter(day), iceberg.EqualTo(iceberg.Reference("stage"), StageOA))
 	done := false
 	err = tableio.Scan(ctx, tbl, filter, []string{"status"}, func(r tableio.Row) error {
 		done = done || r.Str("status") == StatusSucceeded

@@ -11,7 +11,7 @@ import (
 
 // layoutVersion changes when a day file's contents change shape; every day
 // is rebuilt on the next refresh.
-const layoutVersion = 1
+const layoutVersion = 2
 
 const manifestName = "manifest.json"
 

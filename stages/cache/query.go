@@ -74,6 +74,7 @@ func Direct(ctx context.Context, src Source, from, to time.Time, threads int) (*
 		"CREATE VIEW " + EventsDaily + " AS SELECT input_day AS day, source, count(*)::BIGINT AS events FROM events GROUP BY ALL",
 		"CREATE VIEW " + RejectsDaily + " AS SELECT input_day AS day, source, count(*)::BIGINT AS rejects FROM " + schemas.EventsRejected + " GROUP BY ALL",
 		"CREATE TABLE " + CacheDays + " " + extraDDL[CacheDays],
+		"CREATE VIEW " + Entity + " AS " + entitySelect(schemas.Events),
 	} {
 		if _, err := db.ExecContext(ctx, s); err != nil {
 			return fail(err)

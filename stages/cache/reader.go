@@ -194,7 +194,7 @@ func openSnapshot(ctx context.Context, dir string, m Manifest, loaded bool, thre
 			dbs = append(dbs, alias)
 		}
 		stmts = append(stmts, fmt.Sprintf("ATTACH '%s' AS meta (READ_ONLY)", sqlString(filepath.Join(dir, m.Meta))))
-		for _, t := range append(append([]string{}, DayTables...), EventsDaily, RejectsDaily) {
+		for _, t := range append(append([]string{}, DayTables...), EventsDaily, RejectsDaily, Entity) {
 			parts := make([]string, len(dbs))
 			for i, a := range dbs {
 				parts[i] = "SELECT * FROM " + a + "." + t

@@ -229,6 +229,7 @@ func buildDay(ctx context.Context, dir, day, fp string, perTable map[string][]st
 		e.Rows[t] = n
 	}
 	stmts := []string{
+		"CREATE TABLE " + Entity + " AS SELECT * FROM (" + entitySelect(schemas.Events) + ") ORDER BY kind, key, event_time",
 		"CREATE TABLE " + EventsDaily + " AS SELECT input_day AS day, source, count(*)::BIGINT AS events FROM events GROUP BY ALL ORDER BY ALL",
 		"CREATE TABLE " + RejectsDaily + " " + extraDDL[RejectsDaily],
 	}

@@ -414,35 +414,32 @@ func (s *server) entity(ctx context.Context, q *query, db *sql.DB, st CacheStatu
 	if err := q.err(); err != nil {
 		return nil, err
 	}
+	// Every query reads the entity table: each event once per principal
+	// it involves, sorted by principal, so DuckDB's zone maps skip all but
+	// a few row groups of each day.
 	kind, value := "ip", ip
-	match, matchArgs := "(src_ip = ? OR dst_ip = ?)", []any{ip, ip}
+	outRole, inRole := "role = 'src'", "role = 'dst'"
 	if user != "" {
 		kind, value = "user", user
-		match, matchArgs = "user_name = ?", []any{user}
+		outRole, inRole = "TRUE", "TRUE"
 	}
-	timeCond := "event_time >= CAST(? AS TIMESTAMPTZ) AND event_time < CAST(? AS TIMESTAMPTZ)"
-	timeArgs := []any{sp.fromTS(), sp.toTS()}
-	args := func(extra ...any) []any { return append(append(append([]any{}, timeArgs...), extra...), limit) }
+	base := "kind = ? AND key = ? AND event_time >= CAST(? AS TIMESTAMPTZ) AND event_time < CAST(? AS TIMESTAMPTZ)"
+	baseArgs := []any{kind, value, sp.fromTS(), sp.toTS()}
+	args := func(extra ...any) []any { return append(append([]any{}, baseArgs...), extra...) }
 
 	// Peers: for an IP, whom it talked to as source (out) and who talked to
 	// it (in); for a user, the destinations and the source hosts of its events.
-	outCond, outArgs := "src_ip = ?", []any{ip}
-	inCond, inArgs := "dst_ip = ?", []any{ip}
-	if kind == "user" {
-		outCond, outArgs = "user_name = ?", []any{user}
-		inCond, inArgs = "user_name = ?", []any{user}
-	}
 	peersOut, err := queryRows(ctx, db, `SELECT dst_ip AS peer, count(*) AS events, CAST(coalesce(sum(flow_bytes), 0) AS BIGINT) AS bytes,
 		count(DISTINCT dst_port) AS ports, min(event_time) AS first_seen, max(event_time) AS last_seen
-		FROM events WHERE `+timeCond+` AND `+outCond+` AND dst_ip IS NOT NULL AND dst_ip <> ''
-		GROUP BY dst_ip ORDER BY events DESC, peer LIMIT ?`, args(outArgs...)...)
+		FROM entity WHERE `+base+` AND `+outRole+` AND dst_ip IS NOT NULL AND dst_ip <> ''
+		GROUP BY dst_ip ORDER BY events DESC, peer LIMIT ?`, args(limit)...)
 	if err != nil {
 		return nil, err
 	}
 	peersIn, err := queryRows(ctx, db, `SELECT src_ip AS peer, count(*) AS events, CAST(coalesce(sum(flow_bytes), 0) AS BIGINT) AS bytes,
 		count(DISTINCT dst_port) AS ports, min(event_time) AS first_seen, max(event_time) AS last_seen
-		FROM events WHERE `+timeCond+` AND `+inCond+` AND src_ip IS NOT NULL AND src_ip <> ''
-		GROUP BY src_ip ORDER BY events DESC, peer LIMIT ?`, args(inArgs...)...)
+		FROM entity WHERE `+base+` AND `+inRole+` AND src_ip IS NOT NULL AND src_ip <> ''
+		GROUP BY src_ip ORDER BY events DESC, peer LIMIT ?`, args(limit)...)
 	if err != nil {
 		return nil, err
 	}
@@ -453,8 +450,8 @@ func (s *server) entity(ctx context.Context, q *query, db *sql.DB, st CacheStatu
 	}
 	secs := int64(step / time.Second)
 	tl, err := queryRows(ctx, db, `SELECT CAST(floor(epoch(event_time) / ?) AS BIGINT) * ? AS t, count(*) AS events
-		FROM events WHERE `+timeCond+` AND `+match+` GROUP BY 1 ORDER BY 1 LIMIT 2000`,
-		append(append([]any{secs, secs}, timeArgs...), matchArgs...)...)
+		FROM entity WHERE `+base+` GROUP BY 1 ORDER BY 1 LIMIT 2000`,
+		append([]any{secs, secs}, baseArgs...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -472,9 +469,8 @@ func (s *server) entity(ctx context.Context, q *query, db *sql.DB, st CacheStatu
 		timeline = append(timeline, map[string]any{"t": t.Format(time.RFC3339), "events": counts[t.Unix()]})
 	}
 
-	ports, err := queryRows(ctx, db, `SELECT dst_port AS port, count(*) AS events FROM events
-		WHERE `+timeCond+` AND `+match+` AND dst_port IS NOT NULL GROUP BY dst_port ORDER BY events DESC, port LIMIT 20`,
-		append(append([]any{}, timeArgs...), matchArgs...)...)
+	ports, err := queryRows(ctx, db, `SELECT dst_port AS port, count(*) AS events FROM entity
+		WHERE `+base+` AND dst_port IS NOT NULL GROUP BY dst_port ORDER BY events DESC, port LIMIT 20`, baseArgs...)
 	if err != nil {
 		return nil, err
 	}

@@ -44,6 +44,9 @@ func BenchmarkAPI(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	if err := cache.FillEntity(ctx, db); err != nil {
+		b.Fatal(err)
+	}
 	b.Logf("fixture: %d events in %v", days*perDay, time.Since(start))
 	st := CacheStatus{Loaded: true, BuiltAt: time.Now(), Days: []string{"2026-11-15", "2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20", "2026-11-21"}}
 	h, err := NewHandler(Options{Store: &fakeStore{db: db, st: st}})

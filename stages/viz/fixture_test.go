@@ -122,6 +122,9 @@ func newFixtureDB(t testing.TB) *sql.DB {
 			t.Fatalf("fixture: %v\n%s", err, q)
 		}
 	}
+	if err := cache.FillEntity(ctx, db); err != nil {
+		t.Fatal(err)
+	}
 	return db
 }
 
