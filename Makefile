@@ -14,9 +14,11 @@ build:
 	$(GO) build -o $(BIN) ./cmd/spotlake
 
 # Generate three days of logs for every format, run the daily pipeline for the
-# latest day on the embedded default and print a summary.
+# latest day on the embedded default, print a summary and serve the dashboard
+# in the background (stop it with: bin/spotlake --config demo/spotlake.yaml
+# cluster down viz).
 demo: build
-	./$(BIN) demo --dir demo
+	./$(BIN) demo --dir demo --serve
 
 # The project-local Python environment: pyiceberg reads our tables in tests.
 venv: $(VENV)/.stamp
@@ -33,8 +35,10 @@ chromium:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 	@chromium --version
 
+# Browser tests save their screenshots here.
+SPOTLAKE_TEST_OUT ?= $(CURDIR)/testout/screenshots
 test: venv chromium lint
-	$(GO) test $(GOFLAGS_TEST) ./...
+	SPOTLAKE_TEST_OUT=$(SPOTLAKE_TEST_OUT) $(GO) test $(GOFLAGS_TEST) ./...
 
 # Go benchmarks beside the code, then spotlake's ingest against DuckDB on
 # the same generated corpus (1 GiB per format; cached in .cache/bench).

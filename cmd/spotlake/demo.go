@@ -31,6 +31,7 @@ type demoOptions struct {
 	days  int
 	seed  int64
 	scale float64
+	serve bool
 }
 
 func newDemoCmd(g *globals) *cobra.Command {
@@ -49,6 +50,7 @@ source, rejects, time, events/s, and what detection found.`,
 	c.Flags().IntVar(&o.days, "days", 3, "days of logs to generate")
 	c.Flags().Int64Var(&o.seed, "seed", 1, "random seed (same seed, same logs)")
 	c.Flags().Float64Var(&o.scale, "scale", 1, "events per day, as a multiple of the demo size (~30k lines)")
+	c.Flags().BoolVar(&o.serve, "serve", false, "then serve the dashboard in the background (cluster up viz; a running one is recreated)")
 
 	go_ := &generateOptions{}
 	gc := &cobra.Command{
@@ -173,11 +175,22 @@ func runDemo(c *cobra.Command, g *globals, o *demoOptions) error {
 	if filepath.Base(me) == me {
 		me = "spotlake"
 	}
-	fmt.Fprintf(g.stdout, "\nnext:\n  %s --config %s tables list\n  %s --config %s tables describe events\n  %s --config %s stage run ingest --from %s --to %s   # backfill the other days\n",
-		me, cfgPath, me, cfgPath, me, cfgPath, end.AddDate(0, 0, -(o.days-1)).Format("2006-01-02"), end.AddDate(0, 0, -1).Format("2006-01-02"))
 	if !r.OK() {
 		return stageFailedError{"the demo run failed"}
 	}
+	if o.serve {
+		sup, err := g.vizSupervisor(cfg)
+		if err != nil {
+			return err
+		}
+		rec, err := sup.Recreate(c.Context())
+		if err != nil {
+			return fmt.Errorf("start the dashboard: %w", err)
+		}
+		fmt.Fprintf(g.stdout, "\ndashboard: %s  (stop it with: %s --config %s cluster down viz)\n", rec.State.URL, me, cfgPath)
+	}
+	fmt.Fprintf(g.stdout, "\nnext:\n  %s --config %s cluster up viz   # the dashboard\n  %s --config %s query --sql \"SELECT source, count(*) FROM events GROUP BY 1\"\n  %s --config %s tables describe events\n  %s --config %s stage run ingest --from %s --to %s   # backfill the other days\n",
+		me, cfgPath, me, cfgPath, me, cfgPath, me, cfgPath, end.AddDate(0, 0, -(o.days-1)).Format("2006-01-02"), end.AddDate(0, 0, -1).Format("2006-01-02"))
 	return nil
 }
 
