@@ -3,6 +3,7 @@ package orchestrator_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -166,6 +167,37 @@ func TestCacheFollowsTables(t *testing.T) {
 	if snap2.Status.Generation <= snap.Status.Generation {
 		t.Fatalf("generation did not advance: %d then %d", snap.Status.Generation, snap2.Status.Generation)
 	}
+	// A query over one day reads only the day files that can hold its rows,
+	// and gets the same answer as over the whole view.
+	for _, tbl := range []string{"events", "entity", "scores", "suspicious", "alerts", "events_daily"} {
+		col := "input_day"
+		if tbl == "events" || tbl == "entity" {
+			col = "event_time"
+		} else if tbl == "events_daily" {
+			col = "day"
+		}
+		for _, day := range []time.Time{d1, d2} {
+			rel := snap2.Relation(tbl, "x", day, day.AddDate(0, 0, 1))
+			if strings.Contains(rel, `"`+tbl+`" AS`) {
+				t.Errorf("%s on %s: relation %s is the whole view", tbl, day.Format(time.DateOnly), rel)
+			}
+			cond := fmt.Sprintf(" WHERE %s >= '%s' AND %s < '%s'", col, day.Format(time.RFC3339), col, day.AddDate(0, 0, 1).Format(time.RFC3339))
+			var pruned, whole int64
+			if err := snap2.DB.QueryRow("SELECT count(*) FROM " + rel + cond).Scan(&pruned); err != nil {
+				t.Fatalf("%s: %v", rel, err)
+			}
+			if err := snap2.DB.QueryRow("SELECT count(*) FROM " + tbl + cond).Scan(&whole); err != nil {
+				t.Fatal(err)
+			}
+			if pruned != whole || (tbl == "events" && whole == 0) {
+				t.Errorf("%s on %s: %d rows through %s, %d through the view", tbl, day.Format(time.DateOnly), pruned, rel, whole)
+			}
+		}
+	}
+	if rel := snap2.Relation("events", "", d0, d0.AddDate(0, 0, 1)); !strings.Contains(rel, "WHERE false") {
+		t.Errorf("a day the cache does not hold: %s", rel)
+	}
+
 	// Old generations' files are collected once two newer ones exist.
 	files, _ := filepath.Glob(filepath.Join(p.Config.Cache, "days", "*.duckdb"))
 	if len(files) > 3 {

@@ -31,7 +31,7 @@ func (s cacheStore) Acquire(ctx context.Context) (*sql.DB, viz.CacheStatus, func
 	if err != nil {
 		return nil, viz.CacheStatus{}, nil, err
 	}
-	return snap.DB, viz.CacheStatus(snap.Status), release, nil
+	return snap.DB, vizStatus(snap), release, nil
 }
 
 type labeler struct{ p *Pipeline }
@@ -56,4 +56,11 @@ func CacheHealth(st cache.Status, staleAfter time.Duration) map[string]any {
 		h["stale"] = time.Since(st.BuiltAt) > staleAfter
 	}
 	return h
+}
+
+// vizStatus is what the dashboard knows of a snapshot, with the day-file
+// pruning of its queries.
+func vizStatus(s *cache.Snapshot) viz.CacheStatus {
+	st := s.Status
+	return viz.CacheStatus{Loaded: st.Loaded, Generation: st.Generation, BuiltAt: st.BuiltAt, Days: st.Days, Relation: s.Relation}
 }

@@ -40,7 +40,7 @@ func (s readerStore) Acquire(ctx context.Context) (*sql.DB, viz.CacheStatus, fun
 	if err != nil {
 		return nil, viz.CacheStatus{}, nil, err
 	}
-	return snap.DB, viz.CacheStatus(snap.Status), release, nil
+	return snap.DB, vizStatus(snap), release, nil
 }
 
 func benchAPI(ctx context.Context, p *orchestrator.Pipeline, cfg *config.Config, days, requests int) error {
@@ -86,7 +86,7 @@ func benchAPI(ctx context.Context, p *orchestrator.Pipeline, cfg *config.Config,
 	}
 	from, _ := time.Parse(time.DateOnly, first)
 	to, _ := time.Parse(time.DateOnly, newest)
-	direct, err := viz.NewHandler(viz.Options{Store: directStore{p.CacheSource(), from, to, viz.CacheStatus(st)}})
+	direct, err := viz.NewHandler(viz.Options{Store: directStore{p.CacheSource(), from, to, viz.CacheStatus{Loaded: st.Loaded, Generation: st.Generation, BuiltAt: st.BuiltAt, Days: st.Days}}})
 	if err != nil {
 		return err
 	}
@@ -131,4 +131,9 @@ func trim(s string, n int) string {
 		return s
 	}
 	return s[:n-1] + "…"
+}
+
+func vizStatus(s *cache.Snapshot) viz.CacheStatus {
+	st := s.Status
+	return viz.CacheStatus{Loaded: st.Loaded, Generation: st.Generation, BuiltAt: st.BuiltAt, Days: st.Days, Relation: s.Relation}
 }

@@ -35,6 +35,11 @@ type DayEntry struct {
 	Fingerprint string           `json:"fingerprint"`
 	Rows        map[string]int64 `json:"rows"`
 	LoadedAt    time.Time        `json:"loaded_at"`
+	// EventsFrom and EventsTo bound the day's event times (late or early
+	// events fall outside the day itself), so a time-range query reads
+	// only the days that can hold a match.
+	EventsFrom time.Time `json:"events_from,omitzero"`
+	EventsTo   time.Time `json:"events_to,omitzero"`
 }
 
 // DayNames lists the days held, ascending.

@@ -242,6 +242,11 @@ func buildDay(ctx context.Context, dir, day, fp string, perTable map[string][]st
 			return fail(err)
 		}
 	}
+	var lo, hi sql.NullTime
+	if err := db.QueryRowContext(ctx, "SELECT min(event_time), max(event_time) FROM "+schemas.Events).Scan(&lo, &hi); err != nil {
+		return fail(err)
+	}
+	e.EventsFrom, e.EventsTo = lo.Time.UTC(), hi.Time.UTC()
 	if err := db.Close(); err != nil {
 		return fail(err)
 	}

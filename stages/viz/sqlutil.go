@@ -41,11 +41,6 @@ func (w *where) String() string {
 	return " WHERE " + strings.Join(w.conds, " AND ")
 }
 
-// likeEscape escapes s for a LIKE/ILIKE pattern with ESCAPE '\'.
-func likeEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
 // queryRows runs a query and returns its rows as JSON-ready maps: DATE as
 // "2006-01-02", timestamps as RFC3339 UTC, MAPs as objects, a column named
 // aggregates holding JSON text as that JSON.

@@ -34,6 +34,21 @@ type CacheStatus struct {
 	Generation int64     `json:"generation"`
 	BuiltAt    time.Time `json:"built_at"`
 	Days       []string  `json:"days"` // input days held, "2006-01-02", ascending
+	// Relation, when set, names the relation holding table's rows for the
+	// window from..to (to exclusive), aliased as `as`: a cache can answer
+	// with only the day files that can hold a match. Nil means the table.
+	Relation func(table, as string, from, to time.Time) string `json:"-"`
+}
+
+// rel is the relation to read table from for the span sp.
+func (st CacheStatus) rel(table, as string, sp span) string {
+	if st.Relation == nil {
+		if as == "" || as == table {
+			return table
+		}
+		return table + " AS " + as
+	}
+	return st.Relation(table, as, sp.from, sp.to)
 }
 
 // Labeler records analyst feedback in the feedback Iceberg table.

@@ -406,7 +406,7 @@ async function viewEvents(params) {
   return h("div", {},
     h("div", { class: "head" }, h("h1", {}, "Events"), h("span", { class: "muted", id: "events-range" }, fmtTime(d.range.from) + " – " + fmtTime(d.range.to))),
     filterForm("events-filter", "events", [["from", "From", "YYYY-MM-DD or RFC3339"], ["to", "To", "YYYY-MM-DD or RFC3339"], ["source", "Source", ""], ["ip", "IP (either side)", ""],
-      ["src_ip", "Src IP", ""], ["dst_ip", "Dst IP", ""], ["user", "User", ""], ["port", "Port", ""], ["event_type", "Event type", ""], ["action", "Action", ""], ["q", "Raw contains", ""]], params),
+      ["src_ip", "Src IP", ""], ["dst_ip", "Dst IP", ""], ["user", "User", ""], ["port", "Port", ""], ["event_type", "Event type", ""], ["action", "Action", ""], ["q", "Raw contains", "a capital letter: exact case"]], params),
     table("events-table", [th("time"), th("source"), th("type"), th("action"), th("src ip"), th("dst ip"), th("port"), th("user"), th("raw")], rows),
     pager(params, "events", undefined, d.rows.length));
 }
