@@ -176,10 +176,10 @@ func TestEvents(t *testing.T) {
 		{"?port=22", []string{"e3"}},
 		{"?source=proxy&event_type=http&action=TCP_MISS", []string{"e4"}},
 		{"?q=evil", []string{"e4"}},
-		{"?q=evil.EXAMPLE/a_b", []string{}},                // a capital letter: exact case
+		{"?q=evil.EXAMPLE/a_b", []string{}},                  // a capital letter: exact case
 		{"?q=GET%20http://evil", []string{"e4"}},             // exact case that matches
 		{"?q=get%20http://evil.example/a_b", []string{"e4"}}, // all lower case: any case, _ literal
-		{"?q=a%25c", []string{}},                           // % literal, not a wildcard
+		{"?q=a%25c", []string{}},                             // % literal, not a wildcard
 		{"?q=_", []string{"e4"}},
 		{"?q=b%25c", []string{"e4"}},
 		{"?limit=2", []string{"e6", "e4"}},
