@@ -32,14 +32,15 @@ func main() {
 	scale := flag.Float64("scale", 35, "events per day as a multiple of the demo day; 35 is about 1M")
 	dir := flag.String("dir", ".cache/bench-cache", "project folder (kept between runs)")
 	requests := flag.Int("requests", 200, "requests per API call and mode")
+	apiOnly := flag.Bool("api-only", false, "measure the API on the cache as it is (no rebuild, no refresh)")
 	flag.Parse()
-	if err := run(*dir, *days, *scale, *requests); err != nil {
+	if err := run(*dir, *days, *scale, *requests, *apiOnly); err != nil {
 		fmt.Fprintln(os.Stderr, "cachebench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir string, days int, scale float64, requests int) error {
+func run(dir string, days int, scale float64, requests int, apiOnly bool) error {
 	ctx := context.Background()
 	cfg, err := project(dir, scale)
 	if err != nil {
@@ -52,6 +53,9 @@ func run(dir string, days int, scale float64, requests int) error {
 	defer p.Close()
 	if err := build(ctx, p, cfg, days+1, scale); err != nil {
 		return err
+	}
+	if apiOnly {
+		return benchAPI(ctx, p, cfg, days, requests)
 	}
 	prev := last.AddDate(0, 0, -1)
 

@@ -205,11 +205,13 @@ var suspiciousSortNames = []string{"rank", "score", "severity", "event_time", "s
 // withLabels lists suspicious rows (page of the filtered, ordered rows) with
 // their current feedback: the latest feedback row of each event.
 func withLabels(ctx context.Context, db *sql.DB, from string, w *where, orderBy string, limit, offset int) ([]row, error) {
-	sqlText := `WITH page AS (SELECT ` + suspiciousCols + `, row_number() OVER (ORDER BY ` + orderBy + `) AS _n
-			FROM ` + from + w.String() + ` ORDER BY _n LIMIT ? OFFSET ?),
+	// ORDER BY ... LIMIT is a top-N (a heap of the page), where numbering
+	// every row with a window function sorted the whole range; the page is
+	// sorted again after the join, which may reorder it.
+	sqlText := `WITH page AS (SELECT ` + suspiciousCols + ` FROM ` + from + w.String() + ` ORDER BY ` + orderBy + ` LIMIT ? OFFSET ?),
 		fb AS (SELECT event_id, arg_max(label, labelled_at) AS label, arg_max(note, labelled_at) AS note,
 			max(labelled_at) AS labelled_at FROM feedback WHERE event_id IN (SELECT event_id FROM page) GROUP BY event_id)
-		SELECT page.* EXCLUDE (_n), fb.label, fb.note, fb.labelled_at FROM page LEFT JOIN fb USING (event_id) ORDER BY page._n`
+		SELECT s.*, fb.label, fb.note, fb.labelled_at FROM page s LEFT JOIN fb USING (event_id) ORDER BY ` + orderBy + "\n"
 	args := append(append([]any{}, w.args...), limit, offset)
 	return queryRows(ctx, db, sqlText, args...)
 }
