@@ -16,13 +16,16 @@ import (
 // the pipeline's feedback table.
 func (p *Pipeline) Dashboard(r *cache.Reader, token string) (http.Handler, error) {
 	return viz.NewHandler(viz.Options{
-		Store:      cacheStore{r},
+		Store:      CacheStore(r),
 		Labeler:    labeler{p},
 		Token:      token,
 		Log:        p.Log,
 		StaleAfter: p.Config.Viz.StaleAfter.Duration,
 	})
 }
+
+// CacheStore is the hot cache r as the dashboard's store.
+func CacheStore(r *cache.Reader) viz.Store { return cacheStore{r} }
 
 type cacheStore struct{ r *cache.Reader }
 

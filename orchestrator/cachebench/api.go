@@ -33,16 +33,6 @@ func (d directStore) Acquire(ctx context.Context) (*sql.DB, viz.CacheStatus, fun
 	return db, d.status, func() { db.Close() }, nil
 }
 
-type readerStore struct{ r *cache.Reader }
-
-func (s readerStore) Acquire(ctx context.Context) (*sql.DB, viz.CacheStatus, func(), error) {
-	snap, release, err := s.r.Acquire(ctx)
-	if err != nil {
-		return nil, viz.CacheStatus{}, nil, err
-	}
-	return snap.DB, vizStatus(snap), release, nil
-}
-
 func benchAPI(ctx context.Context, p *orchestrator.Pipeline, cfg *config.Config, days, requests int) error {
 	r, err := cache.OpenReader(ctx, cfg.Cache, 0)
 	if err != nil {
@@ -80,7 +70,7 @@ func benchAPI(ctx context.Context, p *orchestrator.Pipeline, cfg *config.Config,
 		"/api/entity?user=" + url.QueryEscape(user),
 		"/api/alerts",
 	}
-	cached, err := viz.NewHandler(viz.Options{Store: readerStore{r}})
+	cached, err := viz.NewHandler(viz.Options{Store: orchestrator.CacheStore(r)})
 	if err != nil {
 		return err
 	}
@@ -131,9 +121,4 @@ func trim(s string, n int) string {
 		return s
 	}
 	return s[:n-1] + "…"
-}
-
-func vizStatus(s *cache.Snapshot) viz.CacheStatus {
-	st := s.Status
-	return viz.CacheStatus{Loaded: st.Loaded, Generation: st.Generation, BuiltAt: st.BuiltAt, Days: st.Days, Relation: s.Relation}
 }
