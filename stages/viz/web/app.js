@@ -218,6 +218,15 @@ function niceMax(v) {
 
 // barChart draws bars (stacked when series has several entries) as SVG.
 // cats: x categories; series: [{name, values: [..per cat]}].
+// axisNum keeps axis labels short enough for the chart's margin: 1.5M, 250k.
+function axisNum(n) {
+  const short = (v, unit) => (Math.round(v * 10) / 10).toLocaleString("en-US") + unit;
+  if (Math.abs(n) >= 1e9) return short(n / 1e9, "G");
+  if (Math.abs(n) >= 1e6) return short(n / 1e6, "M");
+  if (Math.abs(n) >= 1e4) return short(n / 1e3, "k");
+  return fmtNum(n);
+}
+
 function barChart(id, cats, series, opts) {
   opts = opts || {};
   const main = document.querySelector("main");
@@ -230,7 +239,7 @@ function barChart(id, cats, series, opts) {
   for (let k = 0; k <= 4; k++) {
     const y = T + ph - (ph * k) / 4;
     svg.append(s("line", { x1: L, x2: W - R, y1: y, y2: y, class: "grid" }));
-    svg.append(s("text", { x: L - 6, y: y + 4, class: "axis", "text-anchor": "end" }, fmtNum(Math.round((max * k) / 4))));
+    svg.append(s("text", { x: L - 6, y: y + 4, class: "axis", "text-anchor": "end" }, axisNum(Math.round((max * k) / 4))));
   }
   const every = Math.max(1, Math.ceil(cats.length / (opts.maxLabels || 14)));
   cats.forEach((c, i) => {
@@ -341,7 +350,7 @@ function suspiciousRows(rows) {
   h("td", { class: "nowrap" }, fmtTime(r.event_time)), h("td", {}, r.source), h("td", {}, r.kind),
   h("td", {}, entity("ip", r.src_ip)), h("td", {}, entity("ip", r.dst_ip)), h("td", { class: "num" }, r.dst_port ?? ""),
   h("td", {}, entity("user", r.user_name)), h("td", { class: "reason" }, r.reason || ""),
-  h("td", { class: "nowrap" }, labelBadge(r.label, r.event_id), " ", labelButtons(r.event_id))));
+  h("td", { class: "label-cell" }, labelBadge(r.label, r.event_id), " ", labelButtons(r.event_id))));
 }
 
 async function viewSuspicious(params) {
