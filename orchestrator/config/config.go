@@ -47,6 +47,8 @@ type Config struct {
 	Viz      Viz             `yaml:"viz"`
 	Schedule Schedule        `yaml:"schedule"`
 	Clusters map[string]Role `yaml:"clusters"`
+	// AWS configures provider aws (and catalog type glue).
+	AWS AWS `yaml:"aws"`
 
 	// Path is the file the config was read from ("" when built in code).
 	Path string `yaml:"-"`
@@ -190,9 +192,75 @@ type Schedule struct {
 
 // Role sizes the compute of one role (ingest, ml, viz).
 type Role struct {
-	InstanceType  string   `yaml:"instance_type"`
-	InstanceCount int      `yaml:"instance_count"`
-	MaxRuntime    Duration `yaml:"max_runtime"`
+	// InstanceType and InstanceCount are the simple form: the master and
+	// InstanceCount core nodes of this type, on demand. Master, Core and
+	// Task override them with instance fleets.
+	InstanceType  string `yaml:"instance_type"`
+	InstanceCount int    `yaml:"instance_count"`
+	// MaxRuntime is the orchestrator's own deadline for the role's cluster
+	// (0: none, for viz); the cluster is terminated when it passes.
+	MaxRuntime Duration `yaml:"max_runtime"`
+	// Master, Core and Task are EMR instance fleets (provider aws). A role
+	// without task: gets the role's default task fleet; task: {count: 0}
+	// has none.
+	Master Fleet  `yaml:"master"`
+	Core   Fleet  `yaml:"core"`
+	Task   *Fleet `yaml:"task"`
+	// EBSGB is the gp3 volume per node, in GiB.
+	EBSGB int `yaml:"ebs_gb"`
+	// Applications are the EMR applications (Spark, Hadoop).
+	Applications []string `yaml:"applications"`
+	// IdleTimeout is the EMR auto-termination policy's idle timeout: the
+	// backstop that ends a cluster nothing uses, whatever happened to the
+	// controller.
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// ReleaseLabel overrides aws.release_label for this role.
+	ReleaseLabel string `yaml:"release_label"`
+}
+
+// Fleet is one EMR instance fleet: on-demand, or spot across several
+// types with price-capacity-optimized allocation.
+type Fleet struct {
+	InstanceTypes []string `yaml:"instance_types"`
+	// Count is the target capacity in instances (0: no such fleet; master
+	// is always 1).
+	Count int `yaml:"count"`
+	// Spot asks for spot capacity; after SpotTimeout without it, EMR
+	// switches to on-demand.
+	Spot        bool     `yaml:"spot"`
+	SpotTimeout Duration `yaml:"spot_timeout"`
+}
+
+// AWS configures provider aws. Credentials never appear here: they come
+// from the SDK's default chain (environment, profile, instance role).
+type AWS struct {
+	Region string `yaml:"region"`
+	// Artifacts is the s3:// prefix for the spotlake binary (content
+	// addressed), the run's config and the bootstrap script.
+	Artifacts string `yaml:"artifacts"`
+	// Logs is the s3:// prefix EMR writes cluster and step logs to.
+	Logs string `yaml:"logs"`
+	// ReleaseLabel is the EMR release (emr-7.5.0).
+	ReleaseLabel string `yaml:"release_label"`
+	// ServiceRole and InstanceProfile are the EMR service role and the EC2
+	// instance profile (names).
+	ServiceRole     string `yaml:"service_role"`
+	InstanceProfile string `yaml:"instance_profile"`
+	// SubnetIDs are the subnets a fleet may use (EMR picks the best).
+	SubnetIDs []string `yaml:"subnet_ids"`
+	// Tags are added to every cluster, besides spotlake's own.
+	Tags map[string]string `yaml:"tags"`
+	// Route53 points a name at the active viz cluster (optional).
+	Route53 Route53 `yaml:"route53"`
+	// PollInterval is the base interval of cluster and step polling
+	// (jittered, backing off).
+	PollInterval Duration `yaml:"poll_interval"`
+}
+
+// Route53 is the record that names the active viz cluster.
+type Route53 struct {
+	ZoneID string `yaml:"zone_id"`
+	Name   string `yaml:"name"`
 }
 
 // Roles are the compute roles, in pipeline order.

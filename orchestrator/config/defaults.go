@@ -56,6 +56,13 @@ func (c *Config) Default() {
 	if in.MemoryLimitMB == 0 {
 		in.MemoryLimitMB = 768
 	}
+	a := &c.AWS
+	def(&a.ReleaseLabel, "emr-7.5.0")
+	def(&a.ServiceRole, "EMR_DefaultRole")
+	def(&a.InstanceProfile, "EMR_EC2_DefaultRole")
+	if a.PollInterval.Duration == 0 {
+		a.PollInterval.Duration = 30 * time.Second
+	}
 	v := &c.Viz
 	if v.CacheDays == 0 {
 		v.CacheDays = 30
@@ -111,9 +118,13 @@ func (c *Config) Default() {
 		c.Clusters = map[string]Role{}
 	}
 	defaults := map[string]Role{
-		"ingest": {InstanceType: "m6i.xlarge", InstanceCount: 2, MaxRuntime: Duration{Duration: 2 * time.Hour}},
-		"ml":     {InstanceType: "r6i.2xlarge", InstanceCount: 2, MaxRuntime: Duration{Duration: 3 * time.Hour}},
-		"viz":    {InstanceType: "m6i.large", InstanceCount: 1},
+		"ingest": {InstanceType: "m6i.xlarge", InstanceCount: 2, MaxRuntime: Duration{Duration: 2 * time.Hour},
+			Task:        &Fleet{InstanceTypes: []string{"m6i.xlarge", "m5.xlarge", "m5a.xlarge"}, Count: 2, Spot: true},
+			IdleTimeout: Duration{Duration: 30 * time.Minute}},
+		"ml": {InstanceType: "r6i.2xlarge", InstanceCount: 2, MaxRuntime: Duration{Duration: 3 * time.Hour},
+			Task:        &Fleet{InstanceTypes: []string{"r6i.2xlarge", "r5.2xlarge", "r5a.2xlarge"}, Count: 2, Spot: true},
+			IdleTimeout: Duration{Duration: 30 * time.Minute}},
+		"viz": {InstanceType: "m6i.large", InstanceCount: 1, Task: &Fleet{}, IdleTimeout: Duration{Duration: 2 * time.Hour}},
 	}
 	for _, name := range Roles {
 		r := c.Clusters[name]
@@ -124,6 +135,29 @@ func (c *Config) Default() {
 		}
 		if r.MaxRuntime.Duration == 0 {
 			r.MaxRuntime = d.MaxRuntime
+		}
+		if len(r.Master.InstanceTypes) == 0 {
+			r.Master = Fleet{InstanceTypes: []string{r.InstanceType}, Count: 1}
+		}
+		if len(r.Core.InstanceTypes) == 0 {
+			r.Core = Fleet{InstanceTypes: []string{r.InstanceType}, Count: max(r.InstanceCount, 0)}
+		}
+		if r.Task == nil {
+			t := *d.Task
+			t.InstanceTypes = append([]string(nil), d.Task.InstanceTypes...)
+			r.Task = &t
+		}
+		if r.Task.Spot && r.Task.SpotTimeout.Duration == 0 {
+			r.Task.SpotTimeout.Duration = 10 * time.Minute
+		}
+		if r.EBSGB == 0 {
+			r.EBSGB = 64
+		}
+		if len(r.Applications) == 0 {
+			r.Applications = []string{"Hadoop", "Spark"}
+		}
+		if r.IdleTimeout.Duration == 0 {
+			r.IdleTimeout = d.IdleTimeout
 		}
 		c.Clusters[name] = r
 	}

@@ -52,7 +52,34 @@ func (c *Config) Validate() error {
 		add("engine", "spark is not available in this release; use embedded")
 	}
 	if c.Provider == "aws" {
-		add("provider", "aws is not available in this release; use local")
+		if !strings.HasPrefix(c.Warehouse, "s3://") {
+			add("warehouse", "%q: provider aws needs an s3:// warehouse", c.Warehouse)
+		}
+		if !strings.HasPrefix(c.Raw, "s3://") {
+			add("raw", "%q: provider aws reads its input from an s3:// prefix", c.Raw)
+		}
+		if c.Catalog.Type != "glue" {
+			add("catalog.type", "%q: provider aws shares its tables through the Glue catalog; use glue", c.Catalog.Type)
+		}
+		if c.AWS.Region == "" {
+			add("aws.region", "required with provider aws (e.g. us-east-1)")
+		}
+		for _, f := range []struct{ path, v string }{{"aws.artifacts", c.AWS.Artifacts}, {"aws.logs", c.AWS.Logs}} {
+			if !strings.HasPrefix(f.v, "s3://") {
+				add(f.path, "%q: required with provider aws, an s3:// prefix", f.v)
+			}
+		}
+		if c.AWS.ServiceRole == "" || c.AWS.InstanceProfile == "" {
+			add("aws", "service_role and instance_profile are required with provider aws")
+		}
+	}
+	if c.Catalog.Type == "glue" && c.Provider != "aws" {
+		add("catalog.type", "glue needs provider aws (its tables live on S3)")
+	}
+	for k := range c.AWS.Tags {
+		if strings.HasPrefix(k, "spotlake:") || strings.HasPrefix(k, "aws:") {
+			add("aws.tags."+k, "the spotlake: and aws: prefixes are reserved")
+		}
 	}
 	for _, f := range []struct{ path, v string }{{"warehouse", c.Warehouse}, {"raw", c.Raw}} {
 		if isURL(f.v) && !strings.HasPrefix(f.v, "file://") && !strings.HasPrefix(f.v, "s3://") {
@@ -267,6 +294,45 @@ func (c *Config) Validate() error {
 		}
 		if r.MaxRuntime.Duration < 0 {
 			add(path+".max_runtime", "must not be negative")
+		}
+		task := Fleet{}
+		if r.Task != nil {
+			task = *r.Task
+		}
+		for _, f := range []struct {
+			name string
+			f    Fleet
+		}{{"master", r.Master}, {"core", r.Core}, {"task", task}} {
+			fp := path + "." + f.name
+			if f.f.Count < 0 {
+				add(fp+".count", "must not be negative")
+			}
+			if f.name == "master" && f.f.Count != 1 {
+				add(fp+".count", "%d: an EMR cluster has one master node", f.f.Count)
+			}
+			if f.f.Count > 0 && len(f.f.InstanceTypes) == 0 {
+				add(fp+".instance_types", "at least one instance type is required")
+			}
+			if len(f.f.InstanceTypes) > 5 && !f.f.Spot {
+				add(fp+".instance_types", "an on-demand fleet takes at most 5 types")
+			}
+			if len(f.f.InstanceTypes) > 30 {
+				add(fp+".instance_types", "a fleet takes at most 30 types")
+			}
+			if f.f.Spot && f.name == "master" {
+				add(fp+".spot", "the master node runs on demand: a lost master loses the cluster")
+			}
+			if f.f.SpotTimeout.bad != "" {
+				add(fp+".spot_timeout", "%q is not a duration (use 10m)", f.f.SpotTimeout.bad)
+			}
+		}
+		if r.EBSGB < 0 || r.EBSGB > 16384 {
+			add(path+".ebs_gb", "%d must be between 0 and 16384", r.EBSGB)
+		}
+		if r.IdleTimeout.bad != "" {
+			add(path+".idle_timeout", "%q is not a duration (use 30m)", r.IdleTimeout.bad)
+		} else if r.IdleTimeout.Duration != 0 && (r.IdleTimeout.Duration < time.Minute || r.IdleTimeout.Duration > 7*24*time.Hour) {
+			add(path+".idle_timeout", "%s: EMR takes 1m to 7 days", r.IdleTimeout.Duration)
 		}
 	}
 	if len(p) > 0 {
