@@ -189,8 +189,12 @@ func runDemo(c *cobra.Command, g *globals, o *demoOptions) error {
 		}
 		fmt.Fprintf(g.stdout, "\ndashboard: %s  (stop it with: %s --config %s cluster down viz)\n", rec.State.URL, me, cfgPath)
 	}
-	fmt.Fprintf(g.stdout, "\nnext:\n  %s --config %s cluster up viz   # the dashboard\n  %s --config %s query --sql \"SELECT source, count(*) FROM events GROUP BY 1\"\n  %s --config %s tables describe events\n  %s --config %s stage run ingest --from %s --to %s   # backfill the other days\n",
-		me, cfgPath, me, cfgPath, me, cfgPath, me, cfgPath, end.AddDate(0, 0, -(o.days-1)).Format("2006-01-02"), end.AddDate(0, 0, -1).Format("2006-01-02"))
+	fmt.Fprintf(g.stdout, "\nnext:\n")
+	if !o.serve {
+		fmt.Fprintf(g.stdout, "  %s --config %s cluster up viz   # the dashboard\n", me, cfgPath)
+	}
+	fmt.Fprintf(g.stdout, "  %s --config %s query --sql \"SELECT source, count(*) FROM events GROUP BY 1\"\n  %s --config %s tables describe events\n  %s --config %s stage run ingest --from %s --to %s   # backfill the other days\n",
+		me, cfgPath, me, cfgPath, me, cfgPath, end.AddDate(0, 0, -(o.days-1)).Format("2006-01-02"), end.AddDate(0, 0, -1).Format("2006-01-02"))
 	return nil
 }
 
