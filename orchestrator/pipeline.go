@@ -14,8 +14,10 @@ import (
 
 	icat "github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/spotlake/spotlake/orchestrator/config"
+	spaws "github.com/spotlake/spotlake/providers/aws"
 	"github.com/spotlake/spotlake/providers/catalog"
 	"github.com/spotlake/spotlake/providers/objstore"
 	"github.com/spotlake/spotlake/schemas"
@@ -42,15 +44,28 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Pipeline,
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	raw, err := openStore(cfg.Raw)
+	// One SDK configuration (default credential chain) for every AWS client,
+	// loaded only when something lives on AWS.
+	var awsCfg *aws.Config
+	if isS3(cfg.Raw) || isS3(cfg.Warehouse) || cfg.Catalog.Type == "glue" {
+		c, err := spaws.Load(ctx, cfg.AWS.Region)
+		if err != nil {
+			return nil, err
+		}
+		awsCfg = &c
+	}
+	raw, err := openStore(ctx, cfg.Raw, awsCfg)
 	if err != nil {
 		return nil, fmt.Errorf("raw: %w", err)
 	}
-	books, err := openStore(strings.TrimSuffix(cfg.Warehouse, "/") + "/_spotlake/" + cfg.Pipeline)
+	books, err := openStore(ctx, strings.TrimSuffix(cfg.Warehouse, "/")+"/_spotlake/"+cfg.Pipeline, awsCfg)
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: %w", err)
 	}
-	cat, err := catalog.Open(ctx, catalog.Options{Type: cfg.Catalog.Type, Name: cfg.Catalog.Name, URI: cfg.Catalog.URI, Warehouse: cfg.Warehouse})
+	cat, err := catalog.Open(ctx, catalog.Options{
+		Type: cfg.Catalog.Type, Name: cfg.Catalog.Name, URI: cfg.Catalog.URI, Warehouse: cfg.Warehouse,
+		Region: cfg.AWS.Region, AWS: awsCfg,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -60,9 +75,15 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Pipeline,
 	}, nil
 }
 
-func openStore(loc string) (objstore.Store, error) {
-	if strings.HasPrefix(loc, "s3://") {
-		return nil, fmt.Errorf("%s: S3 stores come with provider aws, not in this release", loc)
+func isS3(loc string) bool { return strings.HasPrefix(loc, "s3://") }
+
+// openStore opens an s3:// location with awsCfg, anything else as a folder.
+func openStore(ctx context.Context, loc string, awsCfg *aws.Config) (objstore.Store, error) {
+	if isS3(loc) {
+		if awsCfg == nil {
+			return nil, fmt.Errorf("%s: no AWS configuration loaded", loc)
+		}
+		return objstore.NewS3(ctx, loc, *awsCfg)
 	}
 	return objstore.NewLocal(loc)
 }

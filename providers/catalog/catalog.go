@@ -13,19 +13,30 @@ import (
 
 	"github.com/apache/iceberg-go"
 	icat "github.com/apache/iceberg-go/catalog"
+	gluecat "github.com/apache/iceberg-go/catalog/glue"
 	sqlcat "github.com/apache/iceberg-go/catalog/sql"
+	iceio "github.com/apache/iceberg-go/io"
+	_ "github.com/apache/iceberg-go/io/gocloud/s3" // s3:// table IO for the Glue catalog
 	"github.com/apache/iceberg-go/table"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/uptrace/bun/driver/sqliteshim"
 
+	spaws "github.com/spotlake/spotlake/providers/aws"
 	"github.com/spotlake/spotlake/schemas"
 )
 
 // Options say which catalog to open.
 type Options struct {
-	Type      string // sql
-	Name      string // catalog name, shared by every engine
-	URI       string // SQLite file path
-	Warehouse string // folder or URL under which new tables are placed
+	Type      string // sql or glue
+	Name      string // catalog name, shared by every engine (sql)
+	URI       string // SQLite file path (sql)
+	Warehouse string // folder or URL under which new tables are placed (s3://bucket/prefix for glue)
+	// Region is the AWS region of the Glue catalog and the warehouse bucket
+	// (glue; default: the SDK's, AWS_REGION or the profile's).
+	Region string
+	// AWS is the SDK configuration for glue (providers/aws.Load); nil loads
+	// one for Region. Credentials always come from the SDK's default chain.
+	AWS *aws.Config
 }
 
 // Open opens (and on first use creates) the catalog.
@@ -33,6 +44,8 @@ func Open(ctx context.Context, o Options) (icat.Catalog, error) {
 	switch o.Type {
 	case "sql":
 		return openSQLite(ctx, o)
+	case "glue":
+		return openGlue(ctx, o)
 	default:
 		return nil, fmt.Errorf("catalog type %q is not available in this release", o.Type)
 	}
@@ -66,6 +79,72 @@ func openSQLite(ctx context.Context, o Options) (icat.Catalog, error) {
 		return nil, fmt.Errorf("open SQLite catalog %s: %w", path, err)
 	}
 	return cat, nil
+}
+
+// openGlue opens the AWS Glue Data Catalog of the account and region: each
+// namespace is a Glue database, each table a Glue table of type ICEBERG whose
+// metadata and data live under the s3:// warehouse.
+//
+// The catalog's Glue client uses the SDK configuration as loaded (default
+// credential chain, AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_GLUE). Table IO is
+// iceberg-go's own S3 client, configured only through properties: it gets
+// the region and, when an endpoint is configured (an emulator or a private
+// endpoint), s3.endpoint with path-style addressing. It finds credentials
+// through the same default chain, so no secret is ever put in a property.
+func openGlue(ctx context.Context, o Options) (icat.Catalog, error) {
+	wh := strings.TrimSuffix(o.Warehouse, "/")
+	if !strings.HasPrefix(wh, "s3://") || len(wh) <= len("s3://") {
+		return nil, fmt.Errorf("glue catalog: warehouse %q must be an s3://bucket/prefix URL", o.Warehouse)
+	}
+	var cfg aws.Config
+	if o.AWS != nil {
+		cfg = o.AWS.Copy()
+		if o.Region != "" {
+			cfg.Region = o.Region
+		}
+	} else {
+		var err error
+		if cfg, err = spaws.Load(ctx, o.Region); err != nil {
+			return nil, fmt.Errorf("glue catalog: %w", err)
+		}
+	}
+	if cfg.Region == "" {
+		return nil, errors.New("glue catalog: no AWS region (set aws.region or AWS_REGION)")
+	}
+	props := iceberg.Properties{
+		"warehouse":    wh,
+		gluecat.Region: cfg.Region,
+		iceio.S3Region: cfg.Region,
+	}
+	// NewCatalog's Glue client takes cfg, which already resolves the
+	// endpoint variables; glue.endpoint is set too so that the properties
+	// describe the catalog fully (it is what icat.Load would use).
+	if ep := endpoint(cfg, "GLUE"); ep != "" {
+		props[gluecat.Endpoint] = ep
+	}
+	if ep := endpoint(cfg, "S3"); ep != "" {
+		props[iceio.S3EndpointURL] = ep
+		props[iceio.S3ForceVirtualAddressing] = "false"
+	}
+	cat, err := gluecat.NewCatalog(gluecat.WithAwsConfig(cfg), gluecat.WithAwsProperties(gluecat.AwsProperties(props)))
+	if err != nil {
+		return nil, fmt.Errorf("open Glue catalog (%s, warehouse %s): %w", cfg.Region, wh, err)
+	}
+	return cat, nil
+}
+
+// endpoint is the endpoint URL configured for an AWS service: the
+// service's own variable (AWS_ENDPOINT_URL_S3), then the configuration's
+// base endpoint (AWS_ENDPOINT_URL or set in code); "" for AWS's own. Like
+// the SDK, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true ignores the variables
+// (the SDK then leaves BaseEndpoint unset unless code set it).
+func endpoint(cfg aws.Config, service string) string {
+	if os.Getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") != "true" {
+		if ep := os.Getenv("AWS_ENDPOINT_URL_" + service); ep != "" {
+			return ep
+		}
+	}
+	return aws.ToString(cfg.BaseEndpoint)
 }
 
 // Close releases the catalog's resources when it holds any.

@@ -69,4 +69,37 @@ func Run(t *testing.T, s objstore.Store) {
 	if len(objs) != 1 {
 		t.Errorf("after delete: %+v", objs)
 	}
+
+	if c, ok := s.(PutIfAbsenter); ok {
+		created, err := c.PutIfAbsent(ctx, "lock/run", []byte("first"))
+		must(err)
+		if !created {
+			t.Errorf("PutIfAbsent on a new key did not create it")
+		}
+		created, err = c.PutIfAbsent(ctx, "lock/run", []byte("second"))
+		must(err)
+		if created {
+			t.Errorf("PutIfAbsent replaced an existing object")
+		}
+		rc, err := s.Open(ctx, "lock/run")
+		must(err)
+		b, err := io.ReadAll(rc)
+		must(err)
+		rc.Close()
+		if string(b) != "first" {
+			t.Errorf("after a refused PutIfAbsent the object reads %q, want %q", b, "first")
+		}
+		must(s.Delete(ctx, "lock/run"))
+		created, err = c.PutIfAbsent(ctx, "lock/run", []byte("third"))
+		must(err)
+		if !created {
+			t.Errorf("PutIfAbsent after Delete did not create the key")
+		}
+	}
+}
+
+// PutIfAbsenter is a store with an atomic create-only write (the run lock's
+// primitive); Run checks it when the store has one.
+type PutIfAbsenter interface {
+	PutIfAbsent(ctx context.Context, key string, data []byte) (created bool, err error)
 }

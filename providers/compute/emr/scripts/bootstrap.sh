@@ -1,0 +1,74 @@
+#!/bin/bash
+# spotlake's EMR bootstrap action; it runs on every node as the hadoop user.
+#   bootstrap.sh BINARY_S3_URL CONFIG_S3_URL [--serve]
+# installs the spotlake binary as /usr/local/bin/spotlake and the run's config
+# as /etc/spotlake/spotlake.yaml. With --serve (the viz role) it also starts
+# `spotlake serve` on the master node only, under systemd (nohup without it).
+# Nothing secret is passed here: the dashboard token is read at start from
+# the environment variable the config names, provisioned out of band.
+set -euo pipefail
+
+if [ $# -lt 2 ]; then
+  echo "usage: $0 BINARY_S3_URL CONFIG_S3_URL [--serve]" >&2
+  exit 2
+fi
+BIN_URL=$1
+CFG_URL=$2
+SERVE=${3:-}
+
+retry() { # retry CMD...: S3 can be briefly unavailable while a node boots
+  local n=0
+  until "$@"; do
+    n=$((n + 1))
+    if [ "$n" -ge 5 ]; then
+      echo "spotlake bootstrap: failed after $n tries: $*" >&2
+      return 1
+    fi
+    sleep $((n * 3))
+  done
+}
+
+tmp=$(mktemp -d)
+retry aws s3 cp --only-show-errors "$BIN_URL" "$tmp/spotlake"
+retry aws s3 cp --only-show-errors "$CFG_URL" "$tmp/spotlake.yaml"
+sudo install -m 0755 "$tmp/spotlake" /usr/local/bin/spotlake
+sudo mkdir -p /etc/spotlake
+sudo install -m 0644 "$tmp/spotlake.yaml" /etc/spotlake/spotlake.yaml
+rm -rf "$tmp"
+
+if [ "$SERVE" != "--serve" ]; then
+  exit 0
+fi
+
+# Only the master serves the dashboard.
+if ! grep -q '"isMaster": *true' /mnt/var/lib/info/instance.json 2>/dev/null; then
+  exit 0
+fi
+
+# Bootstrap actions run before the cluster's applications are up; the server
+# only needs the binary, its config and S3, so it can start now.
+sudo mkdir -p /var/lib/spotlake /var/log/spotlake
+sudo chown "$(id -u):$(id -g)" /var/lib/spotlake /var/log/spotlake
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+  sudo tee /etc/systemd/system/spotlake-serve.service >/dev/null <<UNIT
+[Unit]
+Description=spotlake dashboard
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+User=$(id -un)
+EnvironmentFile=-/etc/spotlake/serve.env
+ExecStart=/usr/local/bin/spotlake --config /etc/spotlake/spotlake.yaml serve
+Restart=on-failure
+RestartSec=5
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+  sudo systemctl daemon-reload
+  sudo systemctl enable --now spotlake-serve.service
+else
+  nohup /usr/local/bin/spotlake --config /etc/spotlake/spotlake.yaml serve \
+    >>/var/log/spotlake/serve.log 2>&1 </dev/null &
+fi
