@@ -128,6 +128,8 @@ shared catalog, one day at a time, on compute that exists only while it works.
 		newQueryCmd(g),
 		newServeCmd(g),
 		newClusterCmd(g),
+		newCostCmd(g),
+		newIAMCmd(g),
 	)
 	return root
 }
