@@ -19,6 +19,7 @@ import (
 	"github.com/spotlake/spotlake/orchestrator/config"
 	spaws "github.com/spotlake/spotlake/providers/aws"
 	"github.com/spotlake/spotlake/providers/catalog"
+	"github.com/spotlake/spotlake/providers/compute/emr"
 	"github.com/spotlake/spotlake/providers/objstore"
 	"github.com/spotlake/spotlake/schemas"
 	"github.com/spotlake/spotlake/stages/commit"
@@ -36,6 +37,15 @@ type Pipeline struct {
 	Books     objstore.Store
 	Committer *commit.Committer
 	Log       *slog.Logger
+	// AWS is the SDK configuration when anything lives on AWS (nil
+	// otherwise).
+	AWS *aws.Config
+	// EMR drives the role clusters of provider aws; nil means the real
+	// service through AWS (tests put a scripted fake here).
+	EMR emr.API
+	// TuneController, when set, adjusts every EMR controller the pipeline
+	// makes (tests shorten its waits).
+	TuneController func(*emr.Controller)
 }
 
 // Open opens the pipeline's catalog and stores. It creates nothing in the
@@ -72,6 +82,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Pipeline,
 	return &Pipeline{
 		Config: cfg, Catalog: cat, Raw: raw, Books: books, Log: log,
 		Committer: &commit.Committer{Catalog: cat, Namespace: cfg.Pipeline, Log: books},
+		AWS:       awsCfg,
 	}, nil
 }
 

@@ -87,6 +87,12 @@ type RunOptions struct {
 	Waiting func(LockInfo)
 	// OnDay is called after each day, in order.
 	OnDay func(RunReport)
+	// Here runs the stages in this process whatever the provider: what an
+	// EMR step does (spotlake stage exec).
+	Here bool
+	// RunID continues a run started elsewhere (the controller's, for the
+	// steps of its clusters); empty starts a new one.
+	RunID string
 }
 
 // NewRunID returns a sortable, unique run id.
@@ -108,10 +114,16 @@ func (p *Pipeline) Run(ctx context.Context, days []time.Time, o RunOptions) ([]R
 			return nil, fmt.Errorf("unknown stage %q; stages are: %v", s, Stages)
 		}
 	}
+	if p.Config.Provider == "aws" && !o.Here {
+		return p.runOnEMR(ctx, days, o)
+	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(int64(p.Config.Ingest.MemoryLimitMB) << 20)
 	}
-	runID := NewRunID(time.Now())
+	runID := o.RunID
+	if runID == "" {
+		runID = NewRunID(time.Now())
+	}
 	host, _ := os.Hostname()
 	lock, err := AcquireLock(ctx, p.Config.State, p.Config.Pipeline, LockInfo{
 		PID: os.Getpid(), Host: host, RunID: runID, Command: o.Command, Since: time.Now().UTC(),
@@ -307,8 +319,14 @@ func (p *Pipeline) recordStage(ctx context.Context, runID string, day time.Time,
 			b.(*array.TimestampBuilder).Append(arrow.Timestamp(started.UnixMicro()))
 		case "finished_at":
 			b.(*array.TimestampBuilder).Append(arrow.Timestamp(now.UnixMicro()))
-		case "seconds", "cluster_seconds":
+		case "seconds":
 			b.(*array.Float64Builder).Append(sr.Seconds)
+		case "cluster_seconds":
+			if p.Config.Provider == "aws" {
+				b.(*array.Float64Builder).Append(0)
+			} else {
+				b.(*array.Float64Builder).Append(sr.Seconds)
+			}
 		case "objects":
 			b.(*array.Int64Builder).Append(int64(sr.Objects))
 		case "lines":
@@ -322,7 +340,11 @@ func (p *Pipeline) recordStage(ctx context.Context, runID string, day time.Time,
 		case "cluster_type":
 			s(p.Config.Provider)
 		case "cluster_size":
-			s("this machine")
+			if p.Config.Provider == "aws" {
+				s("emr step") // the controller's cluster:<role> row has the cluster
+			} else {
+				s("this machine")
+			}
 		case "cost_usd":
 			b.(*array.Float64Builder).Append(0)
 		case "message":

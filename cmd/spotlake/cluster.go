@@ -7,9 +7,11 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/spotlake/spotlake/orchestrator"
 	"github.com/spotlake/spotlake/orchestrator/config"
 	"github.com/spotlake/spotlake/providers/compute/local"
 )
@@ -33,8 +35,20 @@ local) the one long-running role is viz: the dashboard server.
                         stop the old one: the address never refuses a connection
 
 The ingest and ml roles run inside spotlake run on this machine; there is no
-cluster to start for them locally.`,
+cluster to start for them locally.
+
+With provider aws, each role is an EMR cluster sized in clusters.ROLE: up starts
+one that waits for work (tagged, with the role's idle auto-termination; viz's
+master serves the dashboard), status lists the role's clusters, down terminates
+them, and cluster gc terminates tagged clusters past their deadline that nothing
+owns any more (a crashed controller's leftovers).`,
 	}
+	c.AddCommand(&cobra.Command{
+		Use:   "gc",
+		Short: "Terminate leaked clusters: tagged for this pipeline and past their deadline",
+		Args:  cobra.NoArgs,
+		RunE:  func(c *cobra.Command, _ []string) error { return runClusterGC(c.Context(), g) },
+	})
 	for _, a := range []struct{ name, short string }{
 		{"up", "Start a role's compute (viz: the dashboard server, in the background)"},
 		{"status", "Show a role's compute"},
@@ -81,6 +95,9 @@ func runCluster(ctx context.Context, g *globals, o *clusterOptions) error {
 	cfg, err := g.loadConfig()
 	if err != nil {
 		return err
+	}
+	if cfg.Provider == "aws" {
+		return runClusterAWS(ctx, g, o, cfg)
 	}
 	if o.role != "viz" {
 		return usagef("role %s runs inside `spotlake run` on the embedded default (provider local): there is no cluster to %s", o.role, o.action)
@@ -156,4 +173,105 @@ func runCluster(ctx context.Context, g *globals, o *clusterOptions) error {
 		return nil
 	}
 	return usagef("unknown action %q", o.action)
+}
+
+func runClusterGC(ctx context.Context, g *globals) error {
+	cfg, err := g.loadConfig()
+	if err != nil {
+		return err
+	}
+	if cfg.Provider != "aws" {
+		fmt.Fprintln(g.stdout, "provider local starts no clusters: nothing to collect")
+		return nil
+	}
+	p, err := orchestrator.Open(ctx, cfg, g.logger())
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	ctl, err := p.Controller()
+	if err != nil {
+		return err
+	}
+	ids, err := ctl.GC(ctx, cfg.Pipeline, time.Now())
+	if err != nil {
+		return err
+	}
+	if g.json {
+		return g.printJSON(map[string]any{"terminated": ids})
+	}
+	if len(ids) == 0 {
+		fmt.Fprintln(g.stdout, "no leaked clusters")
+		return nil
+	}
+	fmt.Fprintf(g.stdout, "terminated %d clusters past their deadline: %s\n", len(ids), strings.Join(ids, ", "))
+	return nil
+}
+
+// runClusterAWS manages a role's EMR clusters.
+func runClusterAWS(ctx context.Context, g *globals, o *clusterOptions, cfg *config.Config) error {
+	p, err := orchestrator.Open(ctx, cfg, g.logger())
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	ctl, err := p.Controller()
+	if err != nil {
+		return err
+	}
+	switch o.action {
+	case "up":
+		res, err := p.UpCluster(ctx, o.role)
+		if err != nil {
+			return err
+		}
+		if g.json {
+			return g.printJSON(res)
+		}
+		state := "started"
+		if res.Reused {
+			state = "already running"
+		}
+		fmt.Fprintf(g.stdout, "%s cluster %s %s (%s), master %s\n", o.role, res.ClusterID, state, res.State, res.MasterDNS)
+		if o.role == "viz" && res.MasterDNS != "" {
+			_, port, _ := strings.Cut(cfg.Viz.Listen, ":")
+			fmt.Fprintf(g.stdout, "dashboard: http://%s:%s\n", res.MasterDNS, port)
+		}
+		return nil
+	case "status":
+		cs, err := ctl.Status(ctx, cfg.Pipeline, o.role)
+		if err != nil {
+			return err
+		}
+		if g.json {
+			return g.printJSON(cs)
+		}
+		if len(cs) == 0 {
+			fmt.Fprintf(g.stdout, "%s: no cluster running\n", o.role)
+			return nil
+		}
+		for _, c := range cs {
+			dl := "no deadline"
+			if !c.Deadline.IsZero() {
+				dl = "deadline " + c.Deadline.Format(time.RFC3339)
+			}
+			fmt.Fprintf(g.stdout, "%s: %s %s (run %s, by %s, %s, master %s)\n", o.role, c.ID, c.State, c.RunID, c.CreatedBy, dl, c.MasterDNS)
+		}
+		return nil
+	case "down":
+		ids, err := ctl.Down(ctx, cfg.Pipeline, o.role)
+		if err != nil {
+			return err
+		}
+		if g.json {
+			return g.printJSON(map[string]any{"terminated": ids})
+		}
+		if len(ids) == 0 {
+			fmt.Fprintf(g.stdout, "%s: no cluster was running\n", o.role)
+			return nil
+		}
+		fmt.Fprintf(g.stdout, "%s: terminating %s\n", o.role, strings.Join(ids, ", "))
+		return nil
+	}
+	return usagef("cluster %s %s is not available with provider aws in this release (recreate: up a new viz cluster, check its /healthz, then down the old one)", o.action, o.role)
 }

@@ -19,6 +19,10 @@ type runOptions struct {
 	force, wait    bool
 	stages         []string
 	command        string
+	// here and runID make `stage exec`: the step of an EMR cluster runs the
+	// stage in its own process, as part of the controller's run.
+	here  bool
+	runID string
 }
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -65,7 +69,25 @@ Stages: ` + strings.Join(orchestrator.Stages, ", ") + "\n\n" + exitCodesHelp,
 	run.Flags().StringVar(&o.to, "to", "", "last day of a backfill (inclusive)")
 	run.Flags().BoolVar(&o.force, "force", false, "replace the days' rows atomically")
 	run.Flags().BoolVar(&o.wait, "wait", false, "wait for a run in progress instead of refusing")
-	c.AddCommand(run)
+	eo := &runOptions{here: true}
+	exec := &cobra.Command{
+		Use:    "exec STAGE --date YYYY-MM-DD --run-id ID",
+		Short:  "Run one stage in this process, as a step of a run's cluster (what EMR steps call)",
+		Hidden: true,
+		Args:   cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if eo.runID == "" || eo.date == "" {
+				return usagef("stage exec needs --date and --run-id (it is a step of a run started elsewhere)")
+			}
+			eo.stages = []string{args[0]}
+			eo.command = "stage exec " + args[0]
+			return runRun(c.Context(), g, eo)
+		},
+	}
+	exec.Flags().StringVar(&eo.date, "date", "", "day (YYYY-MM-DD)")
+	exec.Flags().StringVar(&eo.runID, "run-id", "", "the run this step belongs to")
+	exec.Flags().BoolVar(&eo.force, "force", false, "replace the day's rows atomically")
+	c.AddCommand(run, exec)
 	return c
 }
 
@@ -135,6 +157,7 @@ func runRun(ctx context.Context, g *globals, o *runOptions) error {
 	failed := 0
 	_, err = p.Run(ctx, days, orchestrator.RunOptions{
 		Stages: o.stages, Force: o.force, Wait: o.wait, Command: o.command, Progress: prog,
+		Here: o.here, RunID: o.runID,
 		Waiting: func(h orchestrator.LockInfo) {
 			fmt.Fprintf(g.stderr, "waiting for run %s (pid %d on %s) to finish...\n", h.RunID, h.PID, h.Host)
 		},

@@ -1,0 +1,421 @@
+package orchestrator
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	sdkemr "github.com/aws/aws-sdk-go-v2/service/emr"
+	"github.com/aws/aws-sdk-go-v2/service/emr/types"
+
+	"github.com/spotlake/spotlake/providers/compute/emr"
+	"github.com/spotlake/spotlake/providers/objstore"
+	"github.com/spotlake/spotlake/providers/pricing"
+	"github.com/spotlake/spotlake/schemas"
+	"github.com/spotlake/spotlake/stages/commit"
+	"github.com/spotlake/spotlake/stages/tableio"
+)
+
+// roleStages are the stages each transient role's cluster runs, as steps,
+// in order: ingest on small general-purpose nodes, detection and oa on
+// memory-optimized ones. The cache stage is a step on the long-running viz
+// cluster.
+var roleStages = []struct {
+	role   string
+	stages []string
+}{
+	{"ingest", []string{StageIngest}},
+	{"ml", []string{StageDetect, StageOA}},
+}
+
+// Artifacts are what every node of a cluster installs: the spotlake binary
+// and the config, content-addressed under aws.artifacts, and the bootstrap
+// script that installs them.
+type Artifacts struct {
+	Binary, Config, Bootstrap string
+}
+
+// Controller is the EMR controller of the pipeline's clusters.
+func (p *Pipeline) Controller() (*emr.Controller, error) {
+	api := p.EMR
+	if api == nil {
+		if p.AWS == nil {
+			return nil, errors.New("provider aws: no AWS configuration loaded")
+		}
+		api = sdkemr.NewFromConfig(*p.AWS)
+	}
+	c := &emr.Controller{API: api, Poll: p.Config.AWS.PollInterval.Duration, Log: p.Log}
+	if p.AWS != nil {
+		c.Logs = s3Logs{p}
+	}
+	if p.TuneController != nil {
+		p.TuneController(c)
+	}
+	return c, nil
+}
+
+// s3Logs reads step logs EMR wrote under aws.logs.
+type s3Logs struct{ p *Pipeline }
+
+func (l s3Logs) Tail(ctx context.Context, url string) ([]byte, error) {
+	bucket, key, err := objstore.ParseS3URL(url)
+	if err != nil {
+		return nil, err
+	}
+	st, err := objstore.NewS3(ctx, "s3://"+bucket, *l.p.AWS)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := st.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(io.LimitReader(rc, 8<<20))
+}
+
+// UploadArtifacts puts the running binary, the config and the bootstrap
+// script under aws.artifacts, each named by its content's hash, so a
+// cluster always runs exactly what the controller runs, and an unchanged
+// binary is uploaded once.
+func (p *Pipeline) UploadArtifacts(ctx context.Context) (Artifacts, error) {
+	if p.AWS == nil {
+		return Artifacts{}, errors.New("provider aws: no AWS configuration loaded")
+	}
+	st, err := objstore.NewS3(ctx, p.Config.AWS.Artifacts, *p.AWS)
+	if err != nil {
+		return Artifacts{}, fmt.Errorf("aws.artifacts: %w", err)
+	}
+	// The nodes run Linux: a controller on another platform names a Linux
+	// build of spotlake in SPOTLAKE_CLUSTER_BINARY.
+	exe := os.Getenv("SPOTLAKE_CLUSTER_BINARY")
+	if exe == "" {
+		if exe, err = os.Executable(); err != nil {
+			return Artifacts{}, err
+		}
+	}
+	bin, err := os.ReadFile(exe)
+	if err != nil {
+		return Artifacts{}, fmt.Errorf("read the spotlake binary: %w", err)
+	}
+	cfg, err := os.ReadFile(p.Config.Path)
+	if err != nil {
+		return Artifacts{}, fmt.Errorf("read the config: %w", err)
+	}
+	put := func(dir, ext string, b []byte) (string, error) {
+		sum := sha256.Sum256(b)
+		key := dir + "/" + hex.EncodeToString(sum[:8]) + ext
+		if rc, err := st.Open(ctx, key); err == nil {
+			rc.Close()
+			return strings.TrimSuffix(st.URL(), "/") + "/" + key, nil
+		}
+		if err := st.Put(ctx, key, b); err != nil {
+			return "", fmt.Errorf("upload %s: %w", key, err)
+		}
+		return strings.TrimSuffix(st.URL(), "/") + "/" + key, nil
+	}
+	var a Artifacts
+	if a.Binary, err = put("bin", "-spotlake", bin); err != nil {
+		return a, err
+	}
+	if a.Config, err = put("config", ".yaml", cfg); err != nil {
+		return a, err
+	}
+	if a.Bootstrap, err = put("bootstrap", ".sh", emr.BootstrapScript); err != nil {
+		return a, err
+	}
+	return a, nil
+}
+
+// CreatedBy names who starts a cluster, for its tags.
+func CreatedBy() string {
+	who := "spotlake"
+	if u, err := user.Current(); err == nil {
+		who = u.Username
+	}
+	host, _ := os.Hostname()
+	return who + "@" + host
+}
+
+// runOnEMR is Run for provider aws: each day, one transient cluster per
+// role runs the role's stages as steps (spotlake stage exec) and ends with
+// them; the hot cache refresh is a step on the running viz cluster. The
+// steps record their own stage rows in runs; the controller adds one row
+// per cluster (stage cluster:<role>) with its node-seconds and cost.
+func (p *Pipeline) runOnEMR(ctx context.Context, days []time.Time, o RunOptions) ([]RunReport, error) {
+	runID := o.RunID
+	if runID == "" {
+		runID = NewRunID(time.Now())
+	}
+	host, _ := os.Hostname()
+	lock, err := AcquireLock(ctx, p.Config.State, p.Config.Pipeline, LockInfo{
+		PID: os.Getpid(), Host: host, RunID: runID, Command: o.Command, Since: time.Now().UTC(),
+	}, o.Wait, o.Waiting)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Release()
+	ctl, err := p.Controller()
+	if err != nil {
+		return nil, err
+	}
+	if ids, err := ctl.GC(ctx, p.Config.Pipeline, time.Now()); err != nil {
+		p.Log.Warn("could not look for leaked clusters", "error", err)
+	} else if len(ids) > 0 {
+		p.Log.Warn("terminated clusters past their deadline", "clusters", ids)
+	}
+	arts, err := p.UploadArtifacts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	prices, err := pricing.Load(p.Config.State)
+	if err != nil {
+		p.Log.Warn("no price table: cluster costs are not recorded", "error", err)
+	}
+	var reports []RunReport
+	for _, day := range days {
+		d := day.Format(time.DateOnly)
+		rep := RunReport{RunID: runID, Date: d, Status: StatusSucceeded}
+		failed := false
+		for _, rs := range roleStages {
+			var stages []string
+			for _, st := range rs.stages {
+				if contains(o.Stages, st) {
+					stages = append(stages, st)
+				}
+			}
+			if len(stages) == 0 || failed {
+				continue
+			}
+			srs, ok := p.roleCluster(ctx, ctl, arts, prices, rs.role, stages, day, runID, o.Force)
+			rep.Stages = append(rep.Stages, srs...)
+			if !ok {
+				failed = true
+				rep.Status = StatusFailed
+			}
+			if ctx.Err() != nil {
+				break
+			}
+		}
+		if contains(o.Stages, StageCache) && !failed && ctx.Err() == nil {
+			rep.Stages = append(rep.Stages, p.refreshVizCache(ctx, ctl))
+		}
+		reports = append(reports, rep)
+		if o.OnDay != nil {
+			o.OnDay(rep)
+		}
+		if ctx.Err() != nil {
+			return reports, ctx.Err()
+		}
+	}
+	return reports, nil
+}
+
+// roleCluster runs stages as the steps of one transient cluster of role
+// and reports them.
+func (p *Pipeline) roleCluster(ctx context.Context, ctl *emr.Controller, arts Artifacts, prices *pricing.Table, role string, stages []string, day time.Time, runID string, force bool) ([]StageReport, bool) {
+	start := time.Now()
+	var steps [][]string
+	for _, st := range stages {
+		args := []string{"stage", "exec", st, "--date", day.Format(time.DateOnly), "--run-id", runID}
+		if force && st == StageIngest {
+			args = append(args, "--force")
+		}
+		steps = append(steps, args)
+	}
+	deadline := time.Time{}
+	if mr := p.Config.Clusters[role].MaxRuntime.Duration; mr > 0 {
+		deadline = start.Add(mr)
+	}
+	fail := func(msg string) ([]StageReport, bool) {
+		var out []StageReport
+		for _, st := range stages {
+			out = append(out, StageReport{Name: st, Status: StatusFailed, Message: msg, Seconds: time.Since(start).Seconds()})
+		}
+		return out, false
+	}
+	in, err := emr.BuildRunJobFlow(p.Config, role, emr.Spec{
+		RunID: runID, CreatedBy: CreatedBy(), Deadline: deadline, Steps: steps,
+		BinaryURL: arts.Binary, ConfigURL: arts.Config, BootstrapURL: arts.Bootstrap,
+	})
+	if err != nil {
+		return fail(err.Error())
+	}
+	runCtx := ctx
+	if !deadline.IsZero() {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
+	}
+	res, runErr := ctl.Run(runCtx, in)
+	secs := time.Since(start).Seconds()
+	p.recordCluster(ctx, runID, day, role, res, secs, runErr, prices)
+	out := make([]StageReport, 0, len(stages))
+	for i, st := range stages {
+		sr := StageReport{Name: st, Status: StatusSucceeded, Seconds: secs}
+		var step *emr.StepResult
+		if i < len(res.Steps) {
+			step = &res.Steps[i]
+		}
+		switch {
+		case step != nil && step.State == types.StepStateCompleted:
+			sr.Message = fmt.Sprintf("step %s on %s cluster %s", step.ID, role, res.ClusterID)
+		case step != nil && step.State == types.StepStateFailed:
+			sr.Status, sr.Message = StatusFailed, step.Report()
+		case runErr != nil:
+			sr.Status, sr.Message = StatusFailed, runErr.Error()
+		default:
+			sr.Status = StatusFailed
+			sr.Message = fmt.Sprintf("cluster %s ended (%s) before this step ran", res.ClusterID, res.State)
+		}
+		out = append(out, sr)
+	}
+	return out, runErr == nil && allSucceeded(out)
+}
+
+func allSucceeded(srs []StageReport) bool {
+	for _, s := range srs {
+		if s.Status != StatusSucceeded {
+			return false
+		}
+	}
+	return true
+}
+
+// refreshVizCache adds the cache refresh as a step to the running viz
+// cluster: its server picks the new generation up by itself.
+func (p *Pipeline) refreshVizCache(ctx context.Context, ctl *emr.Controller) StageReport {
+	sr := StageReport{Name: StageCache, Status: StatusSucceeded}
+	start := time.Now()
+	defer func() { sr.Seconds = time.Since(start).Seconds() }()
+	clusters, err := ctl.Status(ctx, p.Config.Pipeline, "viz")
+	if err != nil {
+		sr.Status, sr.Message = StatusFailed, err.Error()
+		return sr
+	}
+	for _, c := range clusters {
+		if c.State != types.ClusterStateWaiting && c.State != types.ClusterStateRunning {
+			continue
+		}
+		ids, err := ctl.Submit(ctx, c.ID, []types.StepConfig{emr.Step([]string{"cache", "refresh"}, types.ActionOnFailureContinue)})
+		if err != nil {
+			sr.Status, sr.Message = StatusFailed, err.Error()
+			return sr
+		}
+		sr.Message = fmt.Sprintf("cache refresh submitted to viz cluster %s as step %s", c.ID, strings.Join(ids, ","))
+		return sr
+	}
+	sr.Message = "no viz cluster is running, so no cache to refresh (start one with `spotlake cluster up viz`)"
+	return sr
+}
+
+// recordCluster appends the cluster's own row to runs: what it cost.
+func (p *Pipeline) recordCluster(ctx context.Context, runID string, day time.Time, role string, res emr.Result, secs float64, runErr error, prices *pricing.Table) {
+	status, msg := StatusSucceeded, fmt.Sprintf("cluster %s %s", res.ClusterID, res.State)
+	if runErr != nil {
+		status, msg = StatusFailed, runErr.Error()
+	}
+	var nodes int
+	var usd float64
+	if prices != nil {
+		if rc, err := EstimateRole(p.Config, prices, role, secs/3600); err == nil {
+			// Unrounded: a short cluster costs less than a cent.
+			nodes, usd = rc.Nodes, rc.HourlyUSD*secs/3600
+		}
+	}
+	r := p.Config.Clusters[role]
+	size := fmt.Sprintf("%s: 1 master %v, %d core %v", role, r.Master.InstanceTypes, r.Core.Count, r.Core.InstanceTypes)
+	if r.Task != nil && r.Task.Count > 0 {
+		size += fmt.Sprintf(", %d task %v (spot %v)", r.Task.Count, r.Task.InstanceTypes, r.Task.Spot)
+	}
+	tbl, err := p.Table(ctx, schemas.Runs)
+	if err == nil {
+		now := time.Now().UTC()
+		var files []string
+		files, err = tableio.Write(ctx, tbl, func(f arrow.Field, b array.Builder) error {
+			s := func(v string) { tableio.AppendString(f, b, v) }
+			switch f.Name {
+			case "run_id":
+				s(runID)
+			case "stage":
+				s("cluster:" + role)
+			case "input_day":
+				b.(*array.Date32Builder).Append(arrow.Date32FromTime(day))
+			case "status":
+				s(status)
+			case "started_at":
+				b.(*array.TimestampBuilder).Append(arrow.Timestamp(now.Add(-time.Duration(secs * float64(time.Second))).UnixMicro()))
+			case "finished_at":
+				b.(*array.TimestampBuilder).Append(arrow.Timestamp(now.UnixMicro()))
+			case "seconds":
+				b.(*array.Float64Builder).Append(secs)
+			case "cluster_seconds":
+				b.(*array.Float64Builder).Append(secs * float64(nodes))
+			case "cost_usd":
+				b.(*array.Float64Builder).Append(usd)
+			case "cluster_type":
+				s("emr")
+			case "cluster_size":
+				s(size)
+			case "message":
+				s(msg)
+			case "host":
+				s(res.ClusterID)
+			default:
+				b.AppendNull()
+			}
+			return nil
+		})
+		if err == nil {
+			err = p.Committer.Commit(ctx, commit.Intent{
+				ID: commit.NewID(runID, 9100), RunID: runID, Created: now,
+				Changes: []commit.Change{{Table: schemas.Runs, Add: files}},
+			})
+		}
+	}
+	if err != nil {
+		p.Log.Warn("could not record the cluster in the runs table", "role", role, "error", err)
+	}
+}
+
+
+// UpCluster starts a cluster of role that waits for work (cluster up): kept
+// alive, with the role's idle auto-termination as the backstop, tagged with
+// a deadline unless it is the long-running viz cluster, whose master serves
+// the dashboard.
+func (p *Pipeline) UpCluster(ctx context.Context, role string) (emr.Result, error) {
+	ctl, err := p.Controller()
+	if err != nil {
+		return emr.Result{}, err
+	}
+	arts, err := p.UploadArtifacts(ctx)
+	if err != nil {
+		return emr.Result{}, err
+	}
+	now := time.Now()
+	spec := emr.Spec{
+		RunID: NewRunID(now), CreatedBy: CreatedBy(), Waiting: true, Serve: role == "viz",
+		BinaryURL: arts.Binary, ConfigURL: arts.Config, BootstrapURL: arts.Bootstrap,
+	}
+	if role != "viz" {
+		mr := p.Config.Clusters[role].MaxRuntime.Duration
+		if mr <= 0 {
+			mr = 4 * time.Hour
+		}
+		spec.Deadline = now.Add(mr)
+	}
+	in, err := emr.BuildRunJobFlow(p.Config, role, spec)
+	if err != nil {
+		return emr.Result{}, err
+	}
+	return ctl.Up(ctx, in)
+}

@@ -1,0 +1,165 @@
+package orchestrator_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/emr/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/spotlake/spotlake/orchestrator"
+	"github.com/spotlake/spotlake/orchestrator/config"
+	"github.com/spotlake/spotlake/orchestrator/testutil"
+	"github.com/spotlake/spotlake/providers/aws/awstest"
+	"github.com/spotlake/spotlake/providers/compute/emr"
+	"github.com/spotlake/spotlake/providers/compute/emr/emrfake"
+	"github.com/spotlake/spotlake/schemas"
+	"github.com/spotlake/spotlake/stages/tableio"
+)
+
+// awsProject writes examples/aws.yaml pointed at moto's buckets, with
+// local state and a quick poll, and creates the buckets.
+func awsProject(t *testing.T, m *awstest.Moto) *config.Config {
+	t.Helper()
+	b, err := os.ReadFile("../examples/aws.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	y := string(b)
+	for old, new := range map[string]string{
+		"s3://acme-security-lake/warehouse":          "s3://lake/warehouse",
+		"s3://acme-security-logs/raw":                "s3://lake/raw",
+		"s3://acme-security-lake/spotlake/artifacts": "s3://lake/artifacts",
+		"s3://acme-security-lake/spotlake/emr-logs":  "s3://lake/emr-logs",
+		"/var/lib/spotlake/cache":                    filepath.Join(dir, "cache"),
+		"/var/lib/spotlake/state":                    filepath.Join(dir, "state"),
+		"poll_interval: 30s":                         "poll_interval: 5ms",
+		"zone_id: Z0123456789ABCDEFGHIJ":             "zone_id: \"\"",
+	} {
+		y = strings.Replace(y, old, new, 1)
+	}
+	path := filepath.Join(dir, "spotlake.yaml")
+	if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := s3.NewFromConfig(m.Config(t), func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("lake")}); err != nil {
+		t.Fatal(err)
+	}
+	// The nodes' binary: a small stand-in, not this test binary.
+	bin := filepath.Join(dir, "spotlake-linux")
+	os.WriteFile(bin, []byte("#!/bin/sh\necho spotlake\n"), 0o755)
+	t.Setenv("SPOTLAKE_CLUSTER_BINARY", bin)
+	return cfg
+}
+
+// A daily run with provider aws: one cluster per role, created with its
+// steps, watched to its end and gone after; a failed step fails its stage
+// and everything after it, and every cluster's cost lands in runs.
+func TestRunOnEMR(t *testing.T) {
+	m := awstest.Start(t)
+	cfg := awsProject(t, m)
+	ctx := context.Background()
+	pl, err := orchestrator.Open(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pl.Close()
+	fake := emrfake.New()
+	pl.EMR = fake
+	pl.TuneController = func(c *emr.Controller) { c.LogWait = 20 * time.Millisecond }
+
+	// A good day: ingest's one step, then ml's two.
+	fake.Script(emrfake.Completes(1), emrfake.Completes(2))
+	reps, err := pl.Run(ctx, []time.Time{testutil.Day}, orchestrator.RunOptions{Command: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := reps[0]
+	var names []string
+	for _, s := range r.Stages {
+		names = append(names, s.Name+":"+s.Status)
+	}
+	if !r.OK() || strings.Join(names, ",") != "ingest:succeeded,detect:succeeded,oa:succeeded,cache:succeeded" {
+		t.Fatalf("run on EMR: %s\n%+v", strings.Join(names, ","), r)
+	}
+	if !strings.Contains(r.Stages[3].Message, "no viz cluster is running") {
+		t.Errorf("cache stage without a viz cluster: %q", r.Stages[3].Message)
+	}
+	cs := fake.Clusters()
+	if len(cs) != 2 {
+		t.Fatalf("%d clusters created, want one per role (2)", len(cs))
+	}
+	for i, role := range []string{"ingest", "ml"} {
+		c := cs[i]
+		tags := map[string]string{}
+		for _, tg := range c.Tags {
+			tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+		}
+		if tags[emr.TagRole] != role || tags[emr.TagPipeline] != "security" || tags[emr.TagRunID] != r.RunID || tags[emr.TagDeadline] == "" {
+			t.Errorf("cluster %d tags %v", i, tags)
+		}
+		if c.State != types.ClusterStateTerminated {
+			t.Errorf("%s cluster ended %s", role, c.State)
+		}
+		args := strings.Join(c.Steps[0].Config.HadoopJarStep.Args, " ")
+		if !strings.Contains(args, "stage exec") || !strings.Contains(args, "--run-id "+r.RunID) || !strings.Contains(args, "--date 2026-11-21") {
+			t.Errorf("%s step: %s", role, args)
+		}
+	}
+	// The binary, config and bootstrap are uploaded once, content-addressed.
+	client := s3.NewFromConfig(m.Config(t), func(o *s3.Options) { o.UsePathStyle = true })
+	objs, err := client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("lake"), Prefix: aws.String("artifacts/")})
+	if err != nil || len(objs.Contents) != 3 {
+		t.Fatalf("artifacts: %v %v", objs, err)
+	}
+
+	// A failing day: the ml cluster's detect step fails; oa never runs.
+	fake.Script(emrfake.Completes(1), emrfake.StepFails(2, 0, types.FailureDetails{Reason: aws.String("out of memory"), Message: aws.String("exit 137")}))
+	reps, err = pl.Run(ctx, []time.Time{testutil.Day}, orchestrator.RunOptions{Command: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = reps[0]
+	names = names[:0]
+	for _, s := range r.Stages {
+		names = append(names, s.Name+":"+s.Status)
+	}
+	if r.OK() || strings.Join(names, ",") != "ingest:succeeded,detect:failed,oa:failed" {
+		t.Fatalf("failing run: %s", strings.Join(names, ","))
+	}
+	if !strings.Contains(r.Stages[1].Message, "out of memory") {
+		t.Errorf("the failed step's report lacks EMR's reason: %q", r.Stages[1].Message)
+	}
+	for _, c := range fake.Clusters() {
+		if c.State != types.ClusterStateTerminated && c.State != types.ClusterStateTerminatedWithErrors {
+			t.Errorf("cluster %s left %s", c.ID, c.State)
+		}
+	}
+
+	// Each cluster's row in runs carries its node-seconds and cost.
+	tbl := testutil.LoadTable(t, pl, schemas.Runs)
+	rows := 0
+	err = tableio.Scan(ctx, tbl, nil, []string{"stage", "cluster_type", "cluster_seconds", "cost_usd"}, func(row tableio.Row) error {
+		if strings.HasPrefix(row.Str("stage"), "cluster:") {
+			rows++
+			if row.Str("cluster_type") != "emr" || row.Float64("cluster_seconds") <= 0 || row.Float64("cost_usd") <= 0 {
+				t.Errorf("cluster row %s: %s %v s $%v", row.Str("stage"), row.Str("cluster_type"), row.Float64("cluster_seconds"), row.Float64("cost_usd"))
+			}
+		}
+		return nil
+	})
+	if err != nil || rows != 4 {
+		t.Fatalf("%d cluster rows in runs (%v), want 4", rows, err)
+	}
+}
