@@ -387,7 +387,6 @@ func (p *Pipeline) recordCluster(ctx context.Context, runID string, day time.Tim
 	}
 }
 
-
 // UpCluster starts a cluster of role that waits for work (cluster up): kept
 // alive, with the role's idle auto-termination as the backstop, tagged with
 // a deadline unless it is the long-running viz cluster, whose master serves
