@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/user"
 	"strings"
@@ -418,3 +419,96 @@ func (p *Pipeline) UpCluster(ctx context.Context, role string) (emr.Result, erro
 	}
 	return ctl.Up(ctx, in)
 }
+
+// TagActive marks the viz cluster that serves the dashboard.
+const TagActive = "spotlake:active"
+
+// VizHealth checks a viz cluster's dashboard: its /healthz answers 200 once
+// the hot cache is loaded. Tests replace it.
+var VizHealth = func(ctx context.Context, masterDNS, listen, token string) error {
+	_, port, _ := strings.Cut(listen, ":")
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+masterDNS+":"+port+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("/healthz answered %s", resp.Status)
+	}
+	return nil
+}
+
+// Recreated says what RecreateViz did.
+type Recreated struct {
+	New    emr.Result `json:"new"`
+	Old    []string   `json:"old_terminated"`
+	Health string     `json:"health"`
+}
+
+// RecreateViz replaces the viz cluster without downtime: a new cluster with
+// the current config and binary, then — only once its dashboard answers
+// /healthz — the active tag moves to it and the old clusters are
+// terminated. A new cluster that never becomes healthy is terminated and
+// the old one keeps serving.
+func (p *Pipeline) RecreateViz(ctx context.Context, token string) (Recreated, error) {
+	ctl, err := p.Controller()
+	if err != nil {
+		return Recreated{}, err
+	}
+	before, err := ctl.Status(ctx, p.Config.Pipeline, "viz")
+	if err != nil {
+		return Recreated{}, err
+	}
+	res, err := p.UpCluster(ctx, "viz")
+	if err != nil {
+		return Recreated{New: res}, err
+	}
+	out := Recreated{New: res}
+	deadline := time.Now().Add(p.Config.Viz.ReadyTimeout.Duration)
+	for {
+		err = VizHealth(ctx, res.MasterDNS, p.Config.Viz.Listen, token)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			p.terminate(ctx, res.ClusterID)
+			return out, fmt.Errorf("new viz cluster %s did not become healthy within %s (%v); it was terminated and %d old cluster(s) keep serving", res.ClusterID, p.Config.Viz.ReadyTimeout.Duration, err, len(before))
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(min(5*time.Second, p.Config.Viz.ReadyTimeout.Duration/10+time.Millisecond)):
+		}
+	}
+	out.Health = "ok"
+	api := ctl.API
+	if _, err := api.AddTags(ctx, &sdkemr.AddTagsInput{ResourceId: &res.ClusterID, Tags: []types.Tag{{Key: ptr(TagActive), Value: ptr("true")}}}); err != nil {
+		return out, fmt.Errorf("tag the new viz cluster active: %w (the old one keeps serving; run cluster down viz after checking)", err)
+	}
+	for _, c := range before {
+		if c.ID == res.ClusterID {
+			continue
+		}
+		api.AddTags(ctx, &sdkemr.AddTagsInput{ResourceId: ptr(c.ID), Tags: []types.Tag{{Key: ptr(TagActive), Value: ptr("false")}}})
+		p.terminate(ctx, c.ID)
+		out.Old = append(out.Old, c.ID)
+	}
+	return out, nil
+}
+
+func (p *Pipeline) terminate(ctx context.Context, id string) {
+	ctl, err := p.Controller()
+	if err == nil {
+		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		defer cancel()
+		_, err = ctl.API.TerminateJobFlows(tctx, &sdkemr.TerminateJobFlowsInput{JobFlowIds: []string{id}})
+	}
+	if err != nil {
+		p.Log.Warn("could not terminate cluster", "cluster", id, "error", err)
+	}
+}
+
+func ptr(s string) *string { return &s }

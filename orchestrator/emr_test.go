@@ -2,6 +2,7 @@ package orchestrator_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -161,5 +162,59 @@ func TestRunOnEMR(t *testing.T) {
 	})
 	if err != nil || rows != 4 {
 		t.Fatalf("%d cluster rows in runs (%v), want 4", rows, err)
+	}
+}
+
+// Recreating the viz cluster: the new one must be healthy before the old
+// one goes; a new one that never gets healthy goes instead.
+func TestRecreateVizOnEMR(t *testing.T) {
+	m := awstest.Start(t)
+	cfg := awsProject(t, m)
+	cfg.Viz.ReadyTimeout.Duration = 200 * time.Millisecond
+	ctx := context.Background()
+	pl, err := orchestrator.Open(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pl.Close()
+	fake := emrfake.New()
+	pl.EMR = fake
+	orig := orchestrator.VizHealth
+	t.Cleanup(func() { orchestrator.VizHealth = orig })
+	orchestrator.VizHealth = func(context.Context, string, string, string) error { return errors.New("connection refused") }
+	first, err := pl.UpCluster(ctx, "viz")
+	if err != nil || first.State != types.ClusterStateWaiting {
+		t.Fatalf("up viz: %+v %v", first, err)
+	}
+	// The next cluster never answers: it is terminated, the first stays.
+	if _, err := pl.RecreateViz(ctx, ""); err == nil || !strings.Contains(err.Error(), "did not become healthy") {
+		t.Fatalf("recreate with an unhealthy new cluster: %v", err)
+	}
+	if c, _ := fake.Cluster(first.ClusterID); c.State != types.ClusterStateWaiting {
+		t.Fatalf("the serving cluster was touched: %s", c.State)
+	}
+	cs := fake.Clusters()
+	if failed := cs[len(cs)-1]; failed.State != types.ClusterStateTerminated {
+		t.Fatalf("the unhealthy new cluster is %s, want terminated", failed.State)
+	}
+	// Now the new one answers: it takes over, the old one goes.
+	orchestrator.VizHealth = func(context.Context, string, string, string) error { return nil }
+	r, err := pl.RecreateViz(ctx, "")
+	if err != nil || len(r.Old) != 1 || r.Old[0] != first.ClusterID {
+		t.Fatalf("recreate: %+v %v", r, err)
+	}
+	old, _ := fake.Cluster(first.ClusterID)
+	nw, _ := fake.Cluster(r.New.ClusterID)
+	if old.State != types.ClusterStateTerminated || nw.State != types.ClusterStateWaiting {
+		t.Fatalf("after recreate: old %s, new %s", old.State, nw.State)
+	}
+	active := ""
+	for _, tg := range nw.Tags {
+		if aws.ToString(tg.Key) == orchestrator.TagActive {
+			active = aws.ToString(tg.Value)
+		}
+	}
+	if active != "true" {
+		t.Errorf("new viz cluster tags %v: want %s=true", nw.Tags, orchestrator.TagActive)
 	}
 }

@@ -272,6 +272,21 @@ func runClusterAWS(ctx context.Context, g *globals, o *clusterOptions, cfg *conf
 		}
 		fmt.Fprintf(g.stdout, "%s: terminating %s\n", o.role, strings.Join(ids, ", "))
 		return nil
+	case "recreate":
+		if o.role != "viz" {
+			return usagef("recreate is for the long-running viz cluster; transient roles are created by every run")
+		}
+		r, err := p.RecreateViz(ctx, os.Getenv(cfg.Viz.TokenEnv))
+		if err != nil {
+			return err
+		}
+		if g.json {
+			return g.printJSON(r)
+		}
+		_, port, _ := strings.Cut(cfg.Viz.Listen, ":")
+		fmt.Fprintf(g.stdout, "viz cluster %s is active (healthy), dashboard http://%s:%s; terminated %d old: %s\n",
+			r.New.ClusterID, r.New.MasterDNS, port, len(r.Old), strings.Join(r.Old, ", "))
+		return nil
 	}
-	return usagef("cluster %s %s is not available with provider aws in this release (recreate: up a new viz cluster, check its /healthz, then down the old one)", o.action, o.role)
+	return usagef("unknown action %q", o.action)
 }
