@@ -15,6 +15,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	sdkemr "github.com/aws/aws-sdk-go-v2/service/emr"
 	"github.com/aws/aws-sdk-go-v2/service/emr/types"
 
@@ -38,6 +39,10 @@ var roleStages = []struct {
 	{"ml", []string{StageDetect, StageOA}},
 }
 
+// NewEMRAPI makes the EMR client of a pipeline whose EMR field is nil.
+// Tests replace it to wrap the client (moto's EMR never runs a step).
+var NewEMRAPI = func(cfg aws.Config) emr.API { return sdkemr.NewFromConfig(cfg) }
+
 // Artifacts are what every node of a cluster installs: the spotlake binary
 // and the config, content-addressed under aws.artifacts, and the bootstrap
 // script that installs them.
@@ -52,9 +57,9 @@ func (p *Pipeline) Controller() (*emr.Controller, error) {
 		if p.AWS == nil {
 			return nil, errors.New("provider aws: no AWS configuration loaded")
 		}
-		api = sdkemr.NewFromConfig(*p.AWS)
+		api = NewEMRAPI(*p.AWS)
 	}
-	c := &emr.Controller{API: api, Poll: p.Config.AWS.PollInterval.Duration, Log: p.Log}
+	c := &emr.Controller{API: api, Poll: p.Config.AWS.PollInterval.Duration, LogWait: p.Config.AWS.LogWait.Duration, Log: p.Log}
 	if p.AWS != nil {
 		c.Logs = s3Logs{p}
 	}
@@ -76,7 +81,7 @@ func (l s3Logs) Tail(ctx context.Context, url string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	rc, err := st.Open(ctx, key)
+	rc, err := st.Open(ctx, strings.TrimSuffix(key, "/"))
 	if err != nil {
 		return nil, err
 	}

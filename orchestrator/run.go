@@ -125,13 +125,17 @@ func (p *Pipeline) Run(ctx context.Context, days []time.Time, o RunOptions) ([]R
 		runID = NewRunID(time.Now())
 	}
 	host, _ := os.Hostname()
-	lock, err := AcquireLock(ctx, p.Config.State, p.Config.Pipeline, LockInfo{
-		PID: os.Getpid(), Host: host, RunID: runID, Command: o.Command, Since: time.Now().UTC(),
-	}, o.Wait, o.Waiting)
-	if err != nil {
-		return nil, err
+	// A step of a run started elsewhere (stage exec on an EMR node) runs
+	// under that run's lock, held by its controller.
+	if !(o.Here && o.RunID != "") {
+		lock, err := AcquireLock(ctx, p.Config.State, p.Config.Pipeline, LockInfo{
+			PID: os.Getpid(), Host: host, RunID: runID, Command: o.Command, Since: time.Now().UTC(),
+		}, o.Wait, o.Waiting)
+		if err != nil {
+			return nil, err
+		}
+		defer lock.Release()
 	}
-	defer lock.Release()
 
 	if err := p.recover(ctx); err != nil {
 		return nil, err

@@ -255,6 +255,9 @@ type AWS struct {
 	// PollInterval is the base interval of cluster and step polling
 	// (jittered, backing off).
 	PollInterval Duration `yaml:"poll_interval"`
+	// LogWait bounds how long a failed step's logs are waited for in S3
+	// (EMR uploads them every few minutes).
+	LogWait Duration `yaml:"log_wait"`
 }
 
 // Route53 is the record that names the active viz cluster.

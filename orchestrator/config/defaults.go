@@ -63,6 +63,9 @@ func (c *Config) Default() {
 	if a.PollInterval.Duration == 0 {
 		a.PollInterval.Duration = 30 * time.Second
 	}
+	if a.LogWait.Duration == 0 {
+		a.LogWait.Duration = 5 * time.Minute
+	}
 	v := &c.Viz
 	if v.CacheDays == 0 {
 		v.CacheDays = 30
