@@ -12,7 +12,9 @@ import (
 	"github.com/apache/iceberg-go"
 	icat "github.com/apache/iceberg-go/catalog"
 
+	"github.com/spotlake/spotlake/orchestrator/config"
 	"github.com/spotlake/spotlake/providers/catalog"
+	"github.com/spotlake/spotlake/providers/pricing"
 	"github.com/spotlake/spotlake/schemas"
 	"github.com/spotlake/spotlake/stages/ingest"
 	"github.com/spotlake/spotlake/stages/tableio"
@@ -222,13 +224,24 @@ func (p *Pipeline) Plan(ctx context.Context, day time.Time) (*Plan, error) {
 		}
 		pl.Sources = append(pl.Sources, sp)
 	}
-	for _, role := range []string{"ingest"} {
-		r := p.Config.Clusters[role]
-		cp := ClusterPlan{Role: role, Where: "this machine (embedded engine)", InstanceCount: 1, Note: fmt.Sprintf("%d workers", p.Config.Ingest.Workers)}
-		if p.Config.Provider == "aws" {
-			cp = ClusterPlan{Role: role, Where: "EMR", InstanceType: r.InstanceType, InstanceCount: r.InstanceCount, MaxRuntime: r.MaxRuntime.String()}
+	if p.Config.Provider == "aws" {
+		// One cluster per role: ingest, then ml (detect, oa); the viz
+		// cluster runs long and gets the cache refresh as a step.
+		for _, role := range config.Roles {
+			r := p.Config.Clusters[role]
+			nodes := r.Master.Count + r.Core.Count
+			if r.Task != nil {
+				nodes += r.Task.Count
+			}
+			pl.Clusters = append(pl.Clusters, ClusterPlan{Role: role, Where: "EMR", InstanceType: r.Core.InstanceTypes[0], InstanceCount: nodes, MaxRuntime: r.MaxRuntime.String()})
 		}
-		pl.Clusters = append(pl.Clusters, cp)
+		if prices, err := pricing.Load(p.Config.State); err == nil {
+			if est, err := EstimateRun(p.Config, prices); err == nil {
+				pl.AddCost(est)
+			}
+		}
+	} else {
+		pl.Clusters = append(pl.Clusters, ClusterPlan{Role: "ingest", Where: "this machine (embedded engine)", InstanceCount: 1, Note: fmt.Sprintf("%d workers", p.Config.Ingest.Workers)})
 	}
 	ns := p.Config.Pipeline
 	pl.Writes = []string{ns + "." + schemas.Events, ns + "." + schemas.EventsRejected, ns + "." + schemas.IngestFiles, ns + "." + schemas.Runs}

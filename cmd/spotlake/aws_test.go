@@ -60,7 +60,12 @@ func TestClusterCommandsOnEMR(t *testing.T) {
 		return out.Clusters
 	}
 
-	code, out, errs := cli(t, "--config", cfg, "cluster", "up", "ingest")
+	// plan names one EMR cluster per role and prices the run.
+	code, out, errs := cli(t, "--config", cfg, "plan", "--date", "2026-11-21")
+	if code != ExitOK || strings.Count(out, "EMR") < 3 || !strings.Contains(out, "estimated cost: at most $") || strings.Contains(out, "at most $0.00") {
+		t.Fatalf("plan: %d\n%s\n%s", code, out, errs)
+	}
+	code, out, errs = cli(t, "--config", cfg, "cluster", "up", "ingest")
 	if code != ExitOK || !strings.Contains(out, "ingest cluster j-") || !strings.Contains(out, "started (WAITING)") {
 		t.Fatalf("cluster up ingest: %d %s %s", code, out, errs)
 	}

@@ -64,7 +64,11 @@ func newPlanCmd(g *globals) *cobra.Command {
 			for _, t := range pl.Writes {
 				fmt.Fprintf(w, "  %s\n", t)
 			}
-			fmt.Fprintf(w, "\nestimated cost: $%.2f (this machine)\n", pl.CostUSD)
+			if cfg := p.Config; cfg.Provider == "aws" {
+				fmt.Fprintf(w, "\nestimated cost: at most $%.2f (each transient cluster for its max_runtime, the viz cluster for a day; list prices, see spotlake cost prices)\n", pl.CostUSD)
+			} else {
+				fmt.Fprintf(w, "\nestimated cost: $%.2f (this machine)\n", pl.CostUSD)
+			}
 			return nil
 		},
 	}
