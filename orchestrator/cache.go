@@ -2,11 +2,17 @@ package orchestrator
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/spotlake/spotlake/providers/objstore"
 	"github.com/spotlake/spotlake/stages/cache"
 )
 
@@ -39,10 +45,7 @@ func (s icebergFiles) Files(ctx context.Context, name string) ([]cache.File, err
 	}
 	out := make([]cache.File, 0, len(tasks))
 	for _, t := range tasks {
-		path, err := localPath(t.File.FilePath())
-		if err != nil {
-			return nil, err
-		}
+		path := dataPath(t.File.FilePath())
 		if len(t.DeleteFiles) > 0 {
 			return nil, fmt.Errorf("%s: %s has delete files; spotlake writes copy-on-write only, so another engine changed the table: rewrite it with `spotlake tables compact`", name, path)
 		}
@@ -69,14 +72,68 @@ func dateBound(b []byte) string {
 	return time.Unix(int64(days)*86400, 0).UTC().Format(time.DateOnly)
 }
 
-func localPath(p string) (string, error) {
-	switch {
-	case strings.HasPrefix(p, "file://"):
-		return strings.TrimPrefix(p, "file://"), nil
-	case strings.HasPrefix(p, "/"):
-		return p, nil
+// dataPath is where a data file is: a local path, or its s3:// URL (Fetch
+// copies those).
+func dataPath(p string) string { return strings.TrimPrefix(p, "file://") }
+
+// Fetch copies S3 data files into dir (named by a hash of their URL, so a
+// file is fetched once) and returns the local paths; local files are read
+// in place.
+func (s icebergFiles) Fetch(ctx context.Context, dir string, paths []string) ([]string, error) {
+	out := make([]string, len(paths))
+	stores := map[string]*objstore.S3{}
+	for i, p := range paths {
+		if !strings.HasPrefix(p, "s3://") {
+			out[i] = p
+			continue
+		}
+		sum := sha256.Sum256([]byte(p))
+		dst := filepath.Join(dir, hex.EncodeToString(sum[:12])+".parquet")
+		out[i] = dst
+		if _, err := os.Stat(dst); err == nil {
+			continue
+		}
+		bucket, key, err := objstore.ParseS3URL(p)
+		if err != nil {
+			return nil, err
+		}
+		st := stores[bucket]
+		if st == nil {
+			if s.p.AWS == nil {
+				return nil, fmt.Errorf("data file %s: no AWS configuration loaded", p)
+			}
+			if st, err = objstore.NewS3(ctx, "s3://"+bucket, *s.p.AWS); err != nil {
+				return nil, err
+			}
+			stores[bucket] = st
+		}
+		if err := fetchTo(ctx, st, strings.TrimSuffix(key, "/"), dst); err != nil {
+			return nil, fmt.Errorf("fetch %s: %w", p, err)
+		}
 	}
-	return "", fmt.Errorf("data file %s: the hot cache reads local warehouses in this release", p)
+	return out, nil
+}
+
+func fetchTo(ctx context.Context, st objstore.Store, key, dst string) error {
+	rc, err := st.Open(ctx, key)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	tmp := dst + ".part"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, rc); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dst)
 }
 
 // RefreshCache brings the hot cache up to date with the tables.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -233,5 +234,15 @@ func TestDailyRunOnAWS(t *testing.T) {
 	}
 	if s := testutil.Strings(t, testutil.LoadTable(t, pl, schemas.Suspicious), "event_id"); len(s) == 0 {
 		t.Errorf("no suspicious rows after the ml cluster's steps")
+	}
+
+	// What the viz cluster's refresh step does: the hot cache, from the
+	// tables on S3 (their files fetched), answering the same count.
+	if code, out, errs := cli(t, "--config", cfgPath, "cache", "refresh"); code != ExitOK || !strings.Contains(out, "loaded 1 days") {
+		t.Fatalf("cache refresh from S3: %d %s %s", code, out, errs)
+	}
+	code, out, errs = cli(t, "--config", cfgPath, "query", "--csv", "--sql", "SELECT count(*) AS n FROM events")
+	if code != ExitOK || strings.TrimSpace(out) != fmt.Sprintf("n\n%d", want) {
+		t.Fatalf("query on the cache: %d %q %s (want %d)", code, out, errs, want)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"time"
 
@@ -65,6 +67,11 @@ func Direct(ctx context.Context, src Source, from, to time.Time, threads int) (*
 			for _, x := range fs {
 				paths = append(paths, x.Path)
 			}
+		}
+		// Remote files are copied once into a folder of this process's
+		// temporary space, shared by later direct reads.
+		if paths, err = local(ctx, src, filepath.Join(os.TempDir(), "spotlake-direct"), paths); err != nil {
+			return fail(err)
 		}
 		if err := view(tbl, tbl, paths, where); err != nil {
 			return fail(err)

@@ -36,6 +36,25 @@ type Source interface {
 	Files(ctx context.Context, table string) ([]File, error)
 }
 
+// Fetcher is a Source whose files are remote (an S3 warehouse): Fetch
+// copies them into dir, once each, and returns their local paths in order.
+type Fetcher interface {
+	Fetch(ctx context.Context, dir string, paths []string) ([]string, error)
+}
+
+// local returns paths DuckDB can read: src's own when they are local, or
+// copies under dir.
+func local(ctx context.Context, src Source, dir string, paths []string) ([]string, error) {
+	f, ok := src.(Fetcher)
+	if !ok || len(paths) == 0 {
+		return paths, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	return f.Fetch(ctx, dir, paths)
+}
+
 // sourceTables are read for each day: the day tables, plus events_rejected
 // for the rejects per day.
 var sourceTables = append(append([]string{}, DayTables...), schemas.EventsRejected)
@@ -89,6 +108,8 @@ func Refresh(ctx context.Context, dir string, src Source, o RefreshOptions) (*Re
 	if err != nil {
 		return nil, err
 	}
+	staging := filepath.Join(dir, ".staging")
+	os.RemoveAll(staging)
 	files := map[string][]File{}
 	for _, t := range append(append([]string{}, sourceTables...), metaTables...) {
 		fs, err := src.Files(ctx, t)
@@ -127,7 +148,16 @@ func Refresh(ctx context.Context, dir string, src Source, o RefreshOptions) (*Re
 				rep.Rows += e.Rows[schemas.Events]
 				continue
 			}
-			e, err := buildDay(ctx, dir, day, fp, perTable, o.Threads)
+			// The fingerprint is of the files' names; what DuckDB reads
+			// may be local copies of remote ones.
+			read := map[string][]string{}
+			for t, ps := range perTable {
+				if read[t], err = local(ctx, src, staging, ps); err != nil {
+					return nil, fmt.Errorf("cache: fetch %s of %s: %w", t, day, err)
+				}
+			}
+			e, err := buildDay(ctx, dir, day, fp, read, o.Threads)
+			os.RemoveAll(staging) // a day's copies are not needed again
 			if err != nil {
 				return nil, err
 			}
@@ -141,7 +171,18 @@ func Refresh(ctx context.Context, dir string, src Source, o RefreshOptions) (*Re
 			rep.Dropped = append(rep.Dropped, e.Day)
 		}
 	}
-	meta, err := buildMeta(ctx, dir, next.Generation, files, o.Threads)
+	metaFiles := map[string][]string{}
+	for _, t := range metaTables {
+		var paths []string
+		for _, f := range files[t] {
+			paths = append(paths, f.Path)
+		}
+		if metaFiles[t], err = local(ctx, src, staging, paths); err != nil {
+			return nil, fmt.Errorf("cache: fetch %s: %w", t, err)
+		}
+	}
+	meta, err := buildMeta(ctx, dir, next.Generation, metaFiles, o.Threads)
+	os.RemoveAll(staging)
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +300,7 @@ func buildDay(ctx context.Context, dir, day, fp string, perTable map[string][]st
 
 // buildMeta copies the small whole tables (runs, feedback) into a file of
 // this generation.
-func buildMeta(ctx context.Context, dir string, gen int64, files map[string][]File, threads int) (string, error) {
+func buildMeta(ctx context.Context, dir string, gen int64, files map[string][]string, threads int) (string, error) {
 	name := fmt.Sprintf("meta-%d.duckdb", gen)
 	final := filepath.Join(dir, name)
 	tmp := final + ".tmp"
@@ -269,11 +310,7 @@ func buildMeta(ctx context.Context, dir string, gen int64, files map[string][]Fi
 		return "", err
 	}
 	for _, t := range metaTables {
-		var paths []string
-		for _, f := range files[t] {
-			paths = append(paths, f.Path)
-		}
-		if _, err := loadTable(ctx, db, t, t, paths, "", ""); err != nil {
+		if _, err := loadTable(ctx, db, t, t, files[t], "", ""); err != nil {
 			db.Close()
 			os.Remove(tmp)
 			return "", fmt.Errorf("cache: %w", err)
