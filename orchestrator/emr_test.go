@@ -3,8 +3,6 @@ package orchestrator_test
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,44 +21,12 @@ import (
 	"github.com/spotlake/spotlake/stages/tableio"
 )
 
-// awsProject writes examples/aws.yaml pointed at moto's buckets, with
-// local state and a quick poll, and creates the buckets.
+// awsProject is examples/aws.yaml on moto.
 func awsProject(t *testing.T, m *awstest.Moto) *config.Config {
 	t.Helper()
-	b, err := os.ReadFile("../examples/aws.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	y := string(b)
-	for old, new := range map[string]string{
-		"s3://acme-security-lake/warehouse":          "s3://lake/warehouse",
-		"s3://acme-security-logs/raw":                "s3://lake/raw",
-		"s3://acme-security-lake/spotlake/artifacts": "s3://lake/artifacts",
-		"s3://acme-security-lake/spotlake/emr-logs":  "s3://lake/emr-logs",
-		"/var/lib/spotlake/cache":                    filepath.Join(dir, "cache"),
-		"/var/lib/spotlake/state":                    filepath.Join(dir, "state"),
-		"poll_interval: 30s":                         "poll_interval: 5ms",
-		"zone_id: Z0123456789ABCDEFGHIJ":             "zone_id: \"\"",
-	} {
-		y = strings.Replace(y, old, new, 1)
-	}
-	path := filepath.Join(dir, "spotlake.yaml")
-	if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := s3.NewFromConfig(m.Config(t), func(o *s3.Options) { o.UsePathStyle = true })
-	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("lake")}); err != nil {
-		t.Fatal(err)
-	}
-	// The nodes' binary: a small stand-in, not this test binary.
-	bin := filepath.Join(dir, "spotlake-linux")
-	os.WriteFile(bin, []byte("#!/bin/sh\necho spotlake\n"), 0o755)
-	t.Setenv("SPOTLAKE_CLUSTER_BINARY", bin)
+	_, cfg := testutil.AWSProject(t, m, "../examples", func(y string) string {
+		return strings.Replace(y, "zone_id: Z0123456789ABCDEFGHIJ", "zone_id: \"\"", 1)
+	})
 	return cfg
 }
 

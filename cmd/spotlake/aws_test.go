@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/emr/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/spotlake/spotlake/orchestrator/testutil"
 	"github.com/spotlake/spotlake/providers/aws/awstest"
 	"github.com/spotlake/spotlake/providers/compute/emr"
 )
@@ -25,32 +24,8 @@ import (
 func TestClusterCommandsOnEMR(t *testing.T) {
 	m := awstest.Start(t)
 	ctx := context.Background()
-	b, err := os.ReadFile("../../examples/aws.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	y := string(b)
-	for old, new := range map[string]string{
-		"s3://acme-security-lake/warehouse":          "s3://lake/warehouse",
-		"s3://acme-security-logs/raw":                "s3://lake/raw",
-		"s3://acme-security-lake/spotlake/artifacts": "s3://lake/artifacts",
-		"s3://acme-security-lake/spotlake/emr-logs":  "s3://lake/emr-logs",
-		"/var/lib/spotlake/cache":                    filepath.Join(dir, "cache"),
-		"/var/lib/spotlake/state":                    filepath.Join(dir, "state"),
-		"poll_interval: 30s":                         "poll_interval: 10ms",
-	} {
-		y = strings.Replace(y, old, new, 1)
-	}
-	cfg := filepath.Join(dir, "spotlake.yaml")
-	os.WriteFile(cfg, []byte(y), 0o644)
+	cfg, _ := testutil.AWSProject(t, m, "../../examples", nil)
 	awsCfg := m.Config(t)
-	if _, err := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("lake")}); err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "spotlake-linux")
-	os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755)
-	t.Setenv("SPOTLAKE_CLUSTER_BINARY", bin)
 	api := sdkemr.NewFromConfig(awsCfg)
 	active := func() []types.ClusterSummary {
 		out, err := api.ListClusters(ctx, &sdkemr.ListClustersInput{ClusterStates: emr.ActiveStates})

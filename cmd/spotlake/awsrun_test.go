@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/spotlake/spotlake/orchestrator"
-	"github.com/spotlake/spotlake/orchestrator/config"
 	"github.com/spotlake/spotlake/orchestrator/testutil"
 	"github.com/spotlake/spotlake/providers/aws/awstest"
 	"github.com/spotlake/spotlake/providers/compute/emr"
@@ -118,36 +117,12 @@ func (s *stepRunner) DescribeCluster(ctx context.Context, in *sdkemr.DescribeClu
 func TestDailyRunOnAWS(t *testing.T) {
 	m := awstest.Start(t)
 	ctx := context.Background()
-	b, err := os.ReadFile("../../examples/aws.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	y := string(b)
-	for old, new := range map[string]string{
-		"s3://acme-security-lake/warehouse":          "s3://lake/warehouse",
-		"s3://acme-security-logs/raw":                "s3://lake/raw",
-		"s3://acme-security-lake/spotlake/artifacts": "s3://lake/artifacts",
-		"s3://acme-security-lake/spotlake/emr-logs":  "s3://lake/emr-logs",
-		"/var/lib/spotlake/cache":                    filepath.Join(dir, "cache"),
-		"/var/lib/spotlake/state":                    filepath.Join(dir, "state"),
-		"poll_interval: 30s":                         "poll_interval: 10ms",
-		"log_wait: 5m":                               "log_wait: 50ms",
-	} {
-		y = strings.Replace(y, old, new, 1)
-	}
-	y = strings.Replace(y, "sources:\n", "ingest:\n  drain_window: 50ms\n  poll_interval: 20ms\nsources:\n", 1)
-	cfgPath := filepath.Join(dir, "spotlake.yaml")
-	os.WriteFile(cfgPath, []byte(y), 0o644)
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfgPath, cfg := testutil.AWSProject(t, m, "../../examples", func(y string) string {
+		return strings.Replace(y, "sources:\n", "ingest:\n  drain_window: 50ms\n  poll_interval: 20ms\nsources:\n", 1)
+	})
+	dir := filepath.Dir(cfgPath)
 	awsCfg := m.Config(t)
 	s3c := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = true })
-	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("lake")}); err != nil {
-		t.Fatal(err)
-	}
 	// A day of logs for the config's three sources, uploaded where they read.
 	logs := filepath.Join(dir, "logs")
 	sum, err := gen.Generate(gen.Options{Out: logs, Days: 1, End: testutil.Day, Seed: 5, Scale: 0.05, Sources: []string{"vpcflow", "apache", "cowrie"}, Anomalies: true})
@@ -168,9 +143,6 @@ func TestDailyRunOnAWS(t *testing.T) {
 		}
 		want += f.Events()
 	}
-	bin := filepath.Join(dir, "spotlake-linux")
-	os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755)
-	t.Setenv("SPOTLAKE_CLUSTER_BINARY", bin)
 	runner := &stepRunner{config: cfgPath, t: t, ran: map[string]types.StepState{}}
 	orig := orchestrator.NewEMRAPI
 	orchestrator.NewEMRAPI = func(c aws.Config) emr.API { runner.API = sdkemr.NewFromConfig(c); return runner }

@@ -14,9 +14,12 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/iceberg-go/table"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/spotlake/spotlake/orchestrator"
 	"github.com/spotlake/spotlake/orchestrator/config"
+	"github.com/spotlake/spotlake/providers/aws/awstest"
 	"github.com/spotlake/spotlake/providers/catalog"
 	"github.com/spotlake/spotlake/stages/ingest/gen"
 )
@@ -138,4 +141,52 @@ func Stats(sum gen.Summary, day time.Time) map[string]DayStats {
 		m[f.Source] = s
 	}
 	return m
+}
+
+// AWSProject writes examples/aws.yaml pointed at moto's bucket "lake"
+// (created here), with local cache and state, quick polling and short log
+// waits, and a small stand-in for the nodes' binary. edit may change the
+// YAML further. It returns the config's path and the loaded config.
+func AWSProject(t testing.TB, m *awstest.Moto, examples string, edit func(string) string) (string, *config.Config) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(examples, "aws.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	y := string(b)
+	for old, new := range map[string]string{
+		"s3://acme-security-lake/warehouse":          "s3://lake/warehouse",
+		"s3://acme-security-logs/raw":                "s3://lake/raw",
+		"s3://acme-security-lake/spotlake/artifacts": "s3://lake/artifacts",
+		"s3://acme-security-lake/spotlake/emr-logs":  "s3://lake/emr-logs",
+		"/var/lib/spotlake/cache":                    filepath.Join(dir, "cache"),
+		"/var/lib/spotlake/state":                    filepath.Join(dir, "state"),
+		"poll_interval: 30s":                         "poll_interval: 10ms",
+		"log_wait: 5m":                               "log_wait: 50ms",
+	} {
+		y = strings.Replace(y, old, new, 1)
+	}
+	if edit != nil {
+		y = edit(y)
+	}
+	path := filepath.Join(dir, "spotlake.yaml")
+	if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := s3.NewFromConfig(m.Config(t), func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("lake")}); err != nil {
+		t.Fatal(err)
+	}
+	// The nodes' binary: a small stand-in, not the test binary.
+	bin := filepath.Join(dir, "spotlake-linux")
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SPOTLAKE_CLUSTER_BINARY", bin)
+	return path, cfg
 }
