@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sdkemr "github.com/aws/aws-sdk-go-v2/service/emr"
 	"github.com/aws/aws-sdk-go-v2/service/emr/types"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
 	"github.com/spotlake/spotlake/providers/compute/emr"
 	"github.com/spotlake/spotlake/providers/objstore"
@@ -452,6 +454,31 @@ type Recreated struct {
 	New    emr.Result `json:"new"`
 	Old    []string   `json:"old_terminated"`
 	Health string     `json:"health"`
+	// Name is the Route53 record now pointing at the new cluster.
+	Name string `json:"name,omitempty"`
+}
+
+// pointName upserts aws.route53's record as a CNAME to target, with a short
+// TTL so clients follow a recreate within a minute.
+func (p *Pipeline) pointName(ctx context.Context, target string) error {
+	if p.AWS == nil {
+		return errors.New("no AWS configuration loaded")
+	}
+	r := p.Config.AWS.Route53
+	_, err := route53.NewFromConfig(*p.AWS).ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{
+		HostedZoneId: aws.String(r.ZoneID),
+		ChangeBatch: &r53types.ChangeBatch{
+			Comment: aws.String("spotlake cluster recreate viz"),
+			Changes: []r53types.Change{{
+				Action: r53types.ChangeActionUpsert,
+				ResourceRecordSet: &r53types.ResourceRecordSet{
+					Name: aws.String(r.Name), Type: r53types.RRTypeCname, TTL: aws.Int64(60),
+					ResourceRecords: []r53types.ResourceRecord{{Value: aws.String(target)}},
+				},
+			}},
+		},
+	})
+	return err
 }
 
 // RecreateViz replaces the viz cluster without downtime: a new cluster with
@@ -489,6 +516,12 @@ func (p *Pipeline) RecreateViz(ctx context.Context, token string) (Recreated, er
 		}
 	}
 	out.Health = "ok"
+	if r := p.Config.AWS.Route53; r.ZoneID != "" && r.Name != "" {
+		if err := p.pointName(ctx, res.MasterDNS); err != nil {
+			return out, fmt.Errorf("point %s at the new viz cluster: %w (the old cluster keeps serving; the new one is %s)", r.Name, err, res.ClusterID)
+		}
+		out.Name = r.Name
+	}
 	api := ctl.API
 	if _, err := api.AddTags(ctx, &sdkemr.AddTagsInput{ResourceId: &res.ClusterID, Tags: []types.Tag{{Key: ptr(TagActive), Value: ptr("true")}}}); err != nil {
 		return out, fmt.Errorf("tag the new viz cluster active: %w (the old one keeps serving; run cluster down viz after checking)", err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/emr/types"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/spotlake/spotlake/orchestrator"
@@ -136,6 +137,13 @@ func TestRunOnEMR(t *testing.T) {
 func TestRecreateVizOnEMR(t *testing.T) {
 	m := awstest.Start(t)
 	cfg := awsProject(t, m)
+	// The service name lives in a Route53 zone (moto's).
+	r53 := route53.NewFromConfig(m.Config(t))
+	zone, err := r53.CreateHostedZone(context.Background(), &route53.CreateHostedZoneInput{Name: aws.String("internal.acme.example"), CallerReference: aws.String("t")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.AWS.Route53.ZoneID = strings.TrimPrefix(aws.ToString(zone.HostedZone.Id), "/hostedzone/")
 	cfg.Viz.ReadyTimeout.Duration = 200 * time.Millisecond
 	ctx := context.Background()
 	pl, err := orchestrator.Open(ctx, cfg, nil)
@@ -182,5 +190,18 @@ func TestRecreateVizOnEMR(t *testing.T) {
 	}
 	if active != "true" {
 		t.Errorf("new viz cluster tags %v: want %s=true", nw.Tags, orchestrator.TagActive)
+	}
+	rr, err := r53.ListResourceRecordSets(ctx, &route53.ListResourceRecordSetsInput{HostedZoneId: zone.HostedZone.Id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := ""
+	for _, rs := range rr.ResourceRecordSets {
+		if strings.TrimSuffix(aws.ToString(rs.Name), ".") == "spotlake.internal.acme.example" && len(rs.ResourceRecords) > 0 {
+			target = aws.ToString(rs.ResourceRecords[0].Value)
+		}
+	}
+	if target == "" || target != r.New.MasterDNS || r.Name == "" {
+		t.Errorf("the service name points at %q, want the new master %q", target, r.New.MasterDNS)
 	}
 }
