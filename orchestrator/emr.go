@@ -41,6 +41,10 @@ var roleStages = []struct {
 	{"ml", []string{StageDetect, StageOA}},
 }
 
+// RemoteLockLease is how long a run lock on S3 outlives a holder that
+// stopped renewing it (a crashed controller).
+var RemoteLockLease = 2 * time.Minute
+
 // NewEMRAPI makes the EMR client of a pipeline whose EMR field is nil.
 // Tests replace it to wrap the client (moto's EMR never runs a step).
 var NewEMRAPI = func(cfg aws.Config) emr.API { return sdkemr.NewFromConfig(cfg) }
@@ -172,6 +176,14 @@ func (p *Pipeline) runOnEMR(ctx context.Context, days []time.Time, o RunOptions)
 		return nil, err
 	}
 	defer lock.Release()
+	// Controllers on other machines see the lock next to the warehouse.
+	remote, err := AcquireRemoteLock(ctx, p.Books, p.Config.Pipeline, LockInfo{
+		PID: os.Getpid(), Host: host, RunID: runID, Command: o.Command, Since: time.Now().UTC(),
+	}, RemoteLockLease, o.Wait, o.Waiting)
+	if err != nil {
+		return nil, err
+	}
+	defer remote.Release()
 	ctl, err := p.Controller()
 	if err != nil {
 		return nil, err

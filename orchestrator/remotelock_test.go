@@ -1,0 +1,91 @@
+package orchestrator_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/spotlake/spotlake/orchestrator"
+	"github.com/spotlake/spotlake/providers/aws/awstest"
+	"github.com/spotlake/spotlake/providers/objstore"
+)
+
+// The run lock on S3: one holder at a time across machines, the holder's
+// details for whoever finds it taken, renewal while held, and takeover of
+// a lock whose holder died.
+func TestRemoteLock(t *testing.T) {
+	m := awstest.Start(t)
+	ctx := context.Background()
+	cfg := m.Config(t)
+	if _, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("lake")}); err != nil {
+		t.Fatal(err)
+	}
+	store, err := objstore.NewS3(ctx, "s3://lake/warehouse/_spotlake/p", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := orchestrator.LockInfo{PID: 1, Host: "cron-host", RunID: "rA", Command: "run", Since: time.Now()}
+	b := orchestrator.LockInfo{PID: 2, Host: "laptop", RunID: "rB", Command: "stage run ingest", Since: time.Now()}
+	lease := 600 * time.Millisecond
+
+	la, err := orchestrator.AcquireRemoteLock(ctx, store, "p", a, lease, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = orchestrator.AcquireRemoteLock(ctx, store, "p", b, lease, false, nil)
+	if !errors.Is(err, orchestrator.ErrLocked) || !strings.Contains(err.Error(), "cron-host") || !strings.Contains(err.Error(), "rA") {
+		t.Fatalf("second holder: %v", err)
+	}
+	// Held past its first lease: the holder renews it.
+	time.Sleep(2 * lease)
+	if _, err := orchestrator.AcquireRemoteLock(ctx, store, "p", b, lease, false, nil); !errors.Is(err, orchestrator.ErrLocked) {
+		t.Fatalf("a renewed lock was taken over: %v", err)
+	}
+	// A waiter gets it once the holder releases.
+	got := make(chan error, 1)
+	told := make(chan orchestrator.LockInfo, 1)
+	go func() {
+		lb, err := orchestrator.AcquireRemoteLock(ctx, store, "p", b, lease, true, func(h orchestrator.LockInfo) { told <- h })
+		if err == nil {
+			err = lb.Release()
+		}
+		got <- err
+	}()
+	if h := <-told; h.RunID != "rA" {
+		t.Errorf("waiter told of %+v", h)
+	}
+	if err := la.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-got; err != nil {
+		t.Fatalf("waiter: %v", err)
+	}
+	// A holder that died (its lease ran out, nobody renews) is taken over.
+	dead := `{"pid":9,"host":"gone","run_id":"rDead","command":"run","since":"2026-11-22T00:00:00Z","expires":"2026-11-22T00:01:00Z"}`
+	if err := store.Put(ctx, "lock.json", []byte(dead)); err != nil {
+		t.Fatal(err)
+	}
+	lc, err := orchestrator.AcquireRemoteLock(ctx, store, "p", b, lease, false, nil)
+	if err != nil {
+		t.Fatalf("take over a dead holder's lock: %v", err)
+	}
+	rc, err := store.Open(ctx, "lock.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(rc)
+	rc.Close()
+	if !strings.Contains(string(body), `"rB"`) {
+		t.Errorf("lock after takeover: %s", body)
+	}
+	lc.Release()
+	if _, err := store.Open(ctx, "lock.json"); !errors.Is(err, objstore.ErrNotExist) {
+		t.Errorf("lock left after release: %v", err)
+	}
+}
