@@ -128,6 +128,7 @@ shared catalog, one day at a time, on compute that exists only while it works.
 		newQueryCmd(g),
 		newServeCmd(g),
 		newClusterCmd(g),
+		newRunsCmd(g),
 		newCostCmd(g),
 		newIAMCmd(g),
 	)

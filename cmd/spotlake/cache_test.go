@@ -59,6 +59,28 @@ func TestCacheAndQuery(t *testing.T) {
 		t.Fatalf("csv: %d %q", code, out)
 	}
 
+	// The run history: two runs (the ingest of day 1, then day 2's run),
+	// newest first, and one run's stages.
+	code, out, _ = cli(t, "--config", cfg, "--json", "runs", "list")
+	var runs []struct {
+		RunID  string   `json:"run_id"`
+		Days   []string `json:"days"`
+		Status string   `json:"status"`
+		Stages []struct {
+			Stage string `json:"stage"`
+		} `json:"stages"`
+	}
+	if code != ExitOK || json.Unmarshal([]byte(out), &runs) != nil || len(runs) != 2 || runs[0].Days[0] != "2026-11-21" || len(runs[0].Stages) != 4 || runs[1].Stages[0].Stage != "ingest" {
+		t.Fatalf("runs list: %d %s", code, out)
+	}
+	code, out, _ = cli(t, "--config", cfg, "runs", "show", runs[0].RunID)
+	if code != ExitOK || !strings.Contains(out, "SUCCEEDED") || !strings.Contains(out, "  detect ") || !strings.Contains(out, "  cache ") {
+		t.Fatalf("runs show: %d %s", code, out)
+	}
+	if code, _, _ := cli(t, "--config", cfg, "runs", "show", "r-nope"); code != ExitUsage {
+		t.Errorf("runs show of an unknown run: exit %d", code)
+	}
+
 	for _, bad := range [][]string{
 		{"query", "--sql", "DROP TABLE events"},
 		{"query", "--sql", "SELECT nope FROM events"},
