@@ -81,6 +81,26 @@ func TestCacheAndQuery(t *testing.T) {
 		t.Errorf("runs show of an unknown run: exit %d", code)
 	}
 
+	// Expiring keeps the newest snapshot of each table and the data.
+	code, out, errs = cli(t, "--config", cfg, "--json", "tables", "expire", "--older-than", "0s", "--retain-last", "1")
+	var exp []struct {
+		Table  string `json:"table"`
+		Before int    `json:"snapshots_before"`
+		After  int    `json:"snapshots_after"`
+	}
+	if code != ExitOK || json.Unmarshal([]byte(out), &exp) != nil || len(exp) == 0 {
+		t.Fatalf("tables expire: %d %s %s", code, out, errs)
+	}
+	for _, e := range exp {
+		if e.Before > 1 && e.After != 1 {
+			t.Errorf("%s: %d snapshots -> %d, want 1", e.Table, e.Before, e.After)
+		}
+	}
+	code, out, _ = cli(t, "--config", cfg, "--json", "query", "--from", "2026-11-20", "--to", "2026-11-21", "--sql", q)
+	if code != ExitOK || json.Unmarshal([]byte(out), &res) != nil || res.Rows[0]["n"] != cached {
+		t.Fatalf("rows after expire: %d %s", code, out)
+	}
+
 	for _, bad := range [][]string{
 		{"query", "--sql", "DROP TABLE events"},
 		{"query", "--sql", "SELECT nope FROM events"},

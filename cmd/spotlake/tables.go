@@ -2,12 +2,50 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 )
 
 func newTablesCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{Use: "tables", Short: "Show the pipeline's Iceberg tables"}
+	var olderThan time.Duration
+	var retainLast int
+	expire := &cobra.Command{
+		Use:   "expire [--older-than 168h] [--retain-last 10]",
+		Short: "Drop old snapshots of every table, and the files only they referenced",
+		Long: `tables expire drops the snapshots of every table older than --older-than,
+keeping at least --retain-last per table, and deletes the metadata and data
+files only those snapshots referenced. Every commit adds a snapshot, so run it
+now and then (after the daily run, say). Time travel to an expired snapshot is
+no longer possible. It takes the run lock and refuses while an interrupted
+run's commits are pending.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if olderThan < 0 || retainLast < 1 {
+				return usagef("--older-than must not be negative and --retain-last must be at least 1")
+			}
+			p, err := g.openPipeline(c.Context())
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			res, err := p.ExpireSnapshots(c.Context(), olderThan, retainLast)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return g.printJSON(res)
+			}
+			for _, e := range res {
+				fmt.Fprintf(g.stdout, "%-18s snapshots %d -> %d\n", e.Table, e.Before, e.After)
+			}
+			return nil
+		},
+	}
+	expire.Flags().DurationVar(&olderThan, "older-than", 7*24*time.Hour, "expire snapshots older than this")
+	expire.Flags().IntVar(&retainLast, "retain-last", 10, "keep at least this many snapshots per table")
+	c.AddCommand(expire)
 	c.AddCommand(&cobra.Command{
 		Use:   "list",
 		Short: "List tables with rows, snapshots, files and bytes",
