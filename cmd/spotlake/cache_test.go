@@ -81,6 +81,14 @@ func TestCacheAndQuery(t *testing.T) {
 		t.Errorf("runs show of an unknown run: exit %d", code)
 	}
 
+	// Compacting merges the small files; the answer stays the same.
+	if code, out, errs := cli(t, "--config", cfg, "tables", "compact", "events"); code != ExitOK || !strings.Contains(out, "events") || !strings.Contains(out, "rewrote") {
+		t.Fatalf("tables compact: %d %s %s", code, out, errs)
+	}
+	if code, _, errs := cli(t, "--config", cfg, "tables", "compact", "nope"); code == ExitOK || !strings.Contains(errs, "unknown table") {
+		t.Errorf("compact of an unknown table: %d %s", code, errs)
+	}
+
 	// Expiring keeps the newest snapshot of each table and the data.
 	code, out, errs = cli(t, "--config", cfg, "--json", "tables", "expire", "--older-than", "0s", "--retain-last", "1")
 	var exp []struct {

@@ -46,6 +46,55 @@ run's commits are pending.`,
 	expire.Flags().DurationVar(&olderThan, "older-than", 7*24*time.Hour, "expire snapshots older than this")
 	expire.Flags().IntVar(&retainLast, "retain-last", 10, "keep at least this many snapshots per table")
 	c.AddCommand(expire)
+	var targetMB int
+	var dryRun bool
+	compact := &cobra.Command{
+		Use:   "compact [TABLE...] [--target-mb 128] [--dry-run]",
+		Short: "Merge small data files into files of about --target-mb, one snapshot per table",
+		Long: `tables compact rewrites each table's small data files (ingest writes at least
+one per input object) into files of about --target-mb, in one atomic snapshot per
+table: readers see the old files or the new ones. Files are merged only within a
+partition and an input day, so a forced rerun of a day still replaces exactly
+that day. It takes the run lock and refuses while an interrupted run's commits
+are pending. --dry-run prints what it would do. The files it replaces stay until
+tables expire drops the snapshots that reference them.`,
+		RunE: func(c *cobra.Command, args []string) error {
+			if targetMB < 1 {
+				return usagef("--target-mb must be at least 1")
+			}
+			p, err := g.openPipeline(c.Context())
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			res, err := p.Compact(c.Context(), args, int64(targetMB)<<20, dryRun)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return g.printJSON(res)
+			}
+			verb := "rewrote"
+			if dryRun {
+				verb = "would rewrite"
+			}
+			for _, r := range res {
+				if r.Groups == 0 {
+					fmt.Fprintf(g.stdout, "%-18s nothing to compact\n", r.Table)
+					continue
+				}
+				fmt.Fprintf(g.stdout, "%-18s %s %d files (%s) in %d groups", r.Table, verb, r.FilesBefore, humanBytes(float64(r.Bytes)), r.Groups)
+				if !dryRun {
+					fmt.Fprintf(g.stdout, " into %d", r.FilesAfter)
+				}
+				fmt.Fprintln(g.stdout)
+			}
+			return nil
+		},
+	}
+	compact.Flags().IntVar(&targetMB, "target-mb", 128, "size of the files written")
+	compact.Flags().BoolVar(&dryRun, "dry-run", false, "say what would be rewritten, rewrite nothing")
+	c.AddCommand(compact)
 	c.AddCommand(&cobra.Command{
 		Use:   "list",
 		Short: "List tables with rows, snapshots, files and bytes",
