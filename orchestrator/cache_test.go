@@ -115,9 +115,9 @@ func TestCacheFollowsTables(t *testing.T) {
 	if daily != rows || rows == 0 {
 		t.Fatalf("events_daily sums to %d, events has %d rows", daily, rows)
 	}
-	var runs int
-	if err := snap.DB.QueryRow("SELECT count(DISTINCT run_id) FROM runs").Scan(&runs); err != nil || runs != 1 {
-		t.Fatalf("runs in the cache: %d (%v); want the one run", runs, err)
+	var runs, cacheRows int
+	if err := snap.DB.QueryRow("SELECT count(DISTINCT run_id), count(*) FILTER (WHERE stage = 'cache') FROM runs").Scan(&runs, &cacheRows); err != nil || runs != 1 || cacheRows != 3 {
+		t.Fatalf("runs in the cache: %d runs, %d cache-stage rows (%v); want the one run with its 3 days' cache stages", runs, cacheRows, err)
 	}
 
 	// Nothing changed: a refresh loads nothing.

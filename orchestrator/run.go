@@ -163,6 +163,11 @@ func (p *Pipeline) Run(ctx context.Context, days []time.Time, o RunOptions) ([]R
 			rep.Stages = append(rep.Stages, sr)
 			if err := p.recordStage(ctx, runID, day, sr, host); err != nil {
 				p.Log.Warn("could not record the run in the runs table", "error", err)
+			} else if st == StageCache && sr.Status == StatusSucceeded {
+				// The refresh ran before its own row existed.
+				if err := cache.RefreshMeta(ctx, p.Config.Cache, p.CacheSource(), 0); err != nil {
+					p.Log.Warn("could not refresh the cache's run history", "error", err)
+				}
 			}
 			if ctx.Err() != nil {
 				break

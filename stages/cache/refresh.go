@@ -421,3 +421,48 @@ func lockDir(ctx context.Context, dir string) (func(), error) {
 		}
 	}
 }
+
+// RefreshMeta rebuilds only the small whole tables (runs, feedback) of the
+// cache and commits them as a new generation with the same days: the daily
+// run's cache stage records itself in runs after its refresh, and the
+// dashboard's "last run" should show it.
+func RefreshMeta(ctx context.Context, dir string, src Source, threads int) error {
+	unlock, err := lockDir(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	old, ok, err := ReadManifest(dir)
+	if err != nil || !ok {
+		return err
+	}
+	staging := filepath.Join(dir, ".staging")
+	os.RemoveAll(staging)
+	metaFiles := map[string][]string{}
+	for _, t := range metaTables {
+		fs, err := src.Files(ctx, t)
+		if err != nil {
+			return fmt.Errorf("cache: list %s: %w", t, err)
+		}
+		var paths []string
+		for _, f := range fs {
+			paths = append(paths, f.Path)
+		}
+		if metaFiles[t], err = local(ctx, src, staging, paths); err != nil {
+			return fmt.Errorf("cache: fetch %s: %w", t, err)
+		}
+	}
+	next := old
+	next.Generation = old.Generation + 1
+	next.Meta, err = buildMeta(ctx, dir, next.Generation, metaFiles, threads)
+	os.RemoveAll(staging)
+	if err != nil {
+		return err
+	}
+	next.BuiltAt = time.Now().UTC()
+	if err := writeManifest(dir, next); err != nil {
+		return fmt.Errorf("cache: commit: %w", err)
+	}
+	gc(dir, old, next)
+	return nil
+}
