@@ -28,9 +28,11 @@ type Moto struct {
 }
 
 // Start runs moto_server for the test and points the AWS SDK at it
-// (AWS_ENDPOINT_URL, fake credentials, AWS_MAX_ATTEMPTS=1 so that calls
-// moto does not implement fail at once). Without moto_server the test is
-// skipped, or fails when CI=true.
+// (AWS_ENDPOINT_URL, fake credentials). AWS_MAX_ATTEMPTS is 3, not 1:
+// moto's server now and then resets a kept-alive connection under load
+// ("use of closed network connection"), which the SDK retries; a call moto
+// does not implement (HTTP 500) then fails after two short retries. Without
+// moto_server the test is skipped, or fails when CI=true.
 func Start(t testing.TB) *Moto {
 	t.Helper()
 	bin, err := exec.LookPath("moto_server")
