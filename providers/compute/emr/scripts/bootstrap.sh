@@ -35,6 +35,10 @@ sudo install -m 0755 "$tmp/spotlake" /usr/local/bin/spotlake
 sudo mkdir -p /etc/spotlake
 sudo install -m 0644 "$tmp/spotlake.yaml" /etc/spotlake/spotlake.yaml
 rm -rf "$tmp"
+# State, cache and logs (the config's state: and cache: folders live here in
+# examples/aws.yaml), writable by the user steps run as, on every node.
+sudo mkdir -p /var/lib/spotlake /var/log/spotlake
+sudo chown "$(id -u):$(id -g)" /var/lib/spotlake /var/log/spotlake
 
 if [ "$SERVE" != "--serve" ]; then
   exit 0
@@ -47,8 +51,6 @@ fi
 
 # Bootstrap actions run before the cluster's applications are up; the server
 # only needs the binary, its config and S3, so it can start now.
-sudo mkdir -p /var/lib/spotlake /var/log/spotlake
-sudo chown "$(id -u):$(id -g)" /var/lib/spotlake /var/log/spotlake
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
   sudo tee /etc/systemd/system/spotlake-serve.service >/dev/null <<UNIT
 [Unit]
