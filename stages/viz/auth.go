@@ -36,8 +36,10 @@ const tokenPage = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>spotlake: token required</title>
 <link rel="stylesheet" href="/style.css"></head>
 <body><main class="login"><h1>Token required</h1>
-<p>This dashboard needs its access token. Open <code>/login?token=TOKEN</code>
-with the token printed by <code>spotlake serve</code>, or send
+<p>This dashboard needs its access token: the value of the environment
+variable named by <code>viz.token_env</code> (<code>SPOTLAKE_TOKEN</code> by
+default) where <code>spotlake serve</code> runs. Open
+<code>/login?token=TOKEN</code> once, or send
 <code>Authorization: Bearer TOKEN</code>.</p></main></body></html>
 `
 
