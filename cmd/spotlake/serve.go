@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -131,5 +133,9 @@ func runServe(ctx context.Context, g *globals, o *serveOptions) error {
 		},
 		Logf: logf,
 	}
-	return srv.Run(ctx)
+	err = srv.Run(ctx)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%w: another server holds %s (`spotlake cluster status viz` shows spotlake's own); stop it, or pass --listen HOST:PORT", err, addr)
+	}
+	return err
 }
