@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -115,6 +116,9 @@ func runCluster(ctx context.Context, g *globals, o *clusterOptions) error {
 		var ar *local.AlreadyRunningError
 		if errors.As(err, &ar) {
 			return usageError{err}
+		}
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("%w: another program holds %s; stop it, or set viz.listen to a free address (port 0 picks one)", err, cfg.Viz.Listen)
 		}
 		if err != nil {
 			return err
