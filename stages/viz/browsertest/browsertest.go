@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -188,21 +189,47 @@ func Screenshot(t testing.TB, ctx context.Context, dir, name string) string {
 	return file
 }
 
-// Wait runs a JavaScript predicate until it is truthy, for at most d.
+// Wait runs a JavaScript predicate until it is truthy, for at most d. A
+// page that is still navigating (its JavaScript context replaced under the
+// poll, which a busy machine makes likely) is waited out, not an error.
 func Wait(ctx context.Context, expr string, d time.Duration) error {
-	_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(d), chromedp.WithPollingInterval(20*time.Millisecond)))
-	if err != nil {
+	deadline := time.Now().Add(d)
+	for {
+		_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(time.Until(deadline)), chromedp.WithPollingInterval(20*time.Millisecond)))
+		if err == nil {
+			return nil
+		}
+		if navigating(err) && time.Now().Before(deadline) && ctx.Err() == nil {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
 		return fmt.Errorf("waiting for %s: %w", expr, err)
 	}
-	return nil
+}
+
+// navigating reports the errors of evaluating in a context that a
+// navigation has just replaced.
+func navigating(err error) bool {
+	m := err.Error()
+	return strings.Contains(m, "Cannot find context with specified id") ||
+		strings.Contains(m, "Execution context was destroyed") ||
+		strings.Contains(m, "Inspected target navigated or closed")
 }
 
 // Eval evaluates a JavaScript expression and decodes its value.
+// Like Wait, it waits out a navigation in progress (for up to 5s).
 func Eval[T any](ctx context.Context, expr string) (T, error) {
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
-	if err != nil {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+		if err == nil {
+			return v, nil
+		}
+		if navigating(err) && time.Now().Before(deadline) && ctx.Err() == nil {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
 		var zero T
 		return zero, fmt.Errorf("eval %s: %w", expr, err)
 	}
-	return v, nil
 }
