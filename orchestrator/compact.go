@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"os"
-	"time"
 
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
@@ -31,19 +29,11 @@ type Compacted struct {
 // must never hold another day's rows. Like expire, it holds the run lock
 // and refuses while commits are pending.
 func (p *Pipeline) Compact(ctx context.Context, names []string, targetBytes int64, dryRun bool) ([]Compacted, error) {
-	host, _ := os.Hostname()
-	lock, err := AcquireLock(ctx, p.Config.State, p.Config.Pipeline, LockInfo{
-		PID: os.Getpid(), Host: host, RunID: "compact", Command: "tables compact", Since: time.Now().UTC(),
-	}, false, nil)
+	release, err := p.maintain(ctx, "compact")
 	if err != nil {
 		return nil, err
 	}
-	defer lock.Release()
-	if pending, err := p.Committer.Pending(ctx); err != nil {
-		return nil, err
-	} else if len(pending) > 0 {
-		return nil, fmt.Errorf("%d commit(s) of an interrupted run are pending: run `spotlake run` to roll them forward, then compact", len(pending))
-	}
+	defer release()
 	if len(names) == 0 {
 		names = schemas.Names()
 	}

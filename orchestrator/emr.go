@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sdkemr "github.com/aws/aws-sdk-go-v2/service/emr"
 	"github.com/aws/aws-sdk-go-v2/service/emr/types"
@@ -24,9 +22,6 @@ import (
 	"github.com/spotlake/spotlake/providers/compute/emr"
 	"github.com/spotlake/spotlake/providers/objstore"
 	"github.com/spotlake/spotlake/providers/pricing"
-	"github.com/spotlake/spotlake/schemas"
-	"github.com/spotlake/spotlake/stages/commit"
-	"github.com/spotlake/spotlake/stages/tableio"
 )
 
 // roleStages are the stages each transient role's cluster runs, as steps,
@@ -169,21 +164,13 @@ func (p *Pipeline) runOnEMR(ctx context.Context, days []time.Time, o RunOptions)
 		runID = NewRunID(time.Now())
 	}
 	host, _ := os.Hostname()
-	lock, err := AcquireLock(ctx, p.Config.State, p.Config.Pipeline, LockInfo{
+	release, err := p.lockRun(ctx, LockInfo{
 		PID: os.Getpid(), Host: host, RunID: runID, Command: o.Command, Since: time.Now().UTC(),
 	}, o.Wait, o.Waiting)
 	if err != nil {
 		return nil, err
 	}
-	defer lock.Release()
-	// Controllers on other machines see the lock next to the warehouse.
-	remote, err := AcquireRemoteLock(ctx, p.Books, p.Config.Pipeline, LockInfo{
-		PID: os.Getpid(), Host: host, RunID: runID, Command: o.Command, Since: time.Now().UTC(),
-	}, RemoteLockLease, o.Wait, o.Waiting)
-	if err != nil {
-		return nil, err
-	}
-	defer remote.Release()
+	defer release()
 	ctl, err := p.Controller()
 	if err != nil {
 		return nil, err
@@ -357,51 +344,10 @@ func (p *Pipeline) recordCluster(ctx context.Context, runID string, day time.Tim
 	if r.Task != nil && r.Task.Count > 0 {
 		size += fmt.Sprintf(", %d task %v (spot %v)", r.Task.Count, r.Task.InstanceTypes, r.Task.Spot)
 	}
-	tbl, err := p.Table(ctx, schemas.Runs)
-	if err == nil {
-		now := time.Now().UTC()
-		var files []string
-		files, err = tableio.Write(ctx, tbl, func(f arrow.Field, b array.Builder) error {
-			s := func(v string) { tableio.AppendString(f, b, v) }
-			switch f.Name {
-			case "run_id":
-				s(runID)
-			case "stage":
-				s("cluster:" + role)
-			case "input_day":
-				b.(*array.Date32Builder).Append(arrow.Date32FromTime(day))
-			case "status":
-				s(status)
-			case "started_at":
-				b.(*array.TimestampBuilder).Append(arrow.Timestamp(now.Add(-time.Duration(secs * float64(time.Second))).UnixMicro()))
-			case "finished_at":
-				b.(*array.TimestampBuilder).Append(arrow.Timestamp(now.UnixMicro()))
-			case "seconds":
-				b.(*array.Float64Builder).Append(secs)
-			case "cluster_seconds":
-				b.(*array.Float64Builder).Append(secs * float64(nodes))
-			case "cost_usd":
-				b.(*array.Float64Builder).Append(usd)
-			case "cluster_type":
-				s("emr")
-			case "cluster_size":
-				s(size)
-			case "message":
-				s(msg)
-			case "host":
-				s(res.ClusterID)
-			default:
-				b.AppendNull()
-			}
-			return nil
-		})
-		if err == nil {
-			err = p.Committer.Commit(ctx, commit.Intent{
-				ID: commit.NewID(runID, 9100), RunID: runID, Created: now,
-				Changes: []commit.Change{{Table: schemas.Runs, Add: files}},
-			})
-		}
-	}
+	err := p.appendRun(ctx, runRow{
+		runID: runID, stage: "cluster:" + role, day: day, status: status, seconds: secs, message: msg, host: res.ClusterID,
+		clusterType: "emr", clusterSize: size, clusterSeconds: secs * float64(nodes), costUSD: usd,
+	}, 9100)
 	if err != nil {
 		p.Log.Warn("could not record the cluster in the runs table", "role", role, "error", err)
 	}

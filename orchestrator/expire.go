@@ -3,7 +3,6 @@ package orchestrator
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/apache/iceberg-go/table"
@@ -28,21 +27,11 @@ func (p *Pipeline) ExpireSnapshots(ctx context.Context, olderThan time.Duration,
 	if retainLast < 1 {
 		return nil, fmt.Errorf("keep at least one snapshot per table (--retain-last 1 or more)")
 	}
-	host, _ := os.Hostname()
-	lock, err := AcquireLock(ctx, p.Config.State, p.Config.Pipeline, LockInfo{
-		PID: os.Getpid(), Host: host, RunID: "expire", Command: "tables expire", Since: time.Now().UTC(),
-	}, false, nil)
+	release, err := p.maintain(ctx, "expire")
 	if err != nil {
 		return nil, err
 	}
-	defer lock.Release()
-	pending, err := p.Committer.Pending(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if len(pending) > 0 {
-		return nil, fmt.Errorf("%d commit(s) of an interrupted run are pending (first: %s): run `spotlake run` (or any stage) to roll them forward, then expire", len(pending), pending[0].ID)
-	}
+	defer release()
 	var out []Expired
 	for _, name := range schemas.Names() {
 		tbl, err := p.Table(ctx, name)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"time"
 
@@ -141,4 +142,45 @@ func (l *RemoteLock) Release() error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	return l.store.Delete(ctx, l.key)
+}
+
+// lockRun takes the pipeline's run lock: the file lock in the state folder
+// and, when the warehouse's bookkeeping store can create objects only if
+// absent (S3), the lock object there too, which controllers on other
+// machines see.
+func (p *Pipeline) lockRun(ctx context.Context, info LockInfo, wait bool, waiting func(LockInfo)) (release func(), err error) {
+	lock, err := AcquireLock(ctx, p.Config.State, p.Config.Pipeline, info, wait, waiting)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := p.Books.(createOnly); !ok {
+		return func() { lock.Release() }, nil
+	}
+	remote, err := AcquireRemoteLock(ctx, p.Books, p.Config.Pipeline, info, RemoteLockLease, wait, waiting)
+	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	return func() { remote.Release(); lock.Release() }, nil
+}
+
+// maintain takes the run lock for table maintenance (compact, expire) and
+// refuses while a commit intent is pending: a pending intent is rolled
+// forward by looking for its id in the snapshots, which maintenance
+// rewrites.
+func (p *Pipeline) maintain(ctx context.Context, command string) (release func(), err error) {
+	host, _ := os.Hostname()
+	release, err = p.lockRun(ctx, LockInfo{PID: os.Getpid(), Host: host, RunID: command, Command: "tables " + command, Since: time.Now().UTC()}, false, nil)
+	if err != nil {
+		return nil, err
+	}
+	pending, err := p.Committer.Pending(ctx)
+	if err == nil && len(pending) > 0 {
+		err = fmt.Errorf("%d commit(s) of an interrupted run are pending (first: %s): run `spotlake run` (or any stage) to roll them forward, then %s", len(pending), pending[0].ID, command)
+	}
+	if err != nil {
+		release()
+		return nil, err
+	}
+	return release, nil
 }

@@ -128,13 +128,13 @@ func (p *Pipeline) Run(ctx context.Context, days []time.Time, o RunOptions) ([]R
 	// A step of a run started elsewhere (stage exec on an EMR node) runs
 	// under that run's lock, held by its controller.
 	if !(o.Here && o.RunID != "") {
-		lock, err := AcquireLock(ctx, p.Config.State, p.Config.Pipeline, LockInfo{
+		release, err := p.lockRun(ctx, LockInfo{
 			PID: os.Getpid(), Host: host, RunID: runID, Command: o.Command, Since: time.Now().UTC(),
 		}, o.Wait, o.Waiting)
 		if err != nil {
 			return nil, err
 		}
-		defer lock.Release()
+		defer release()
 	}
 
 	if err := p.recover(ctx); err != nil {
@@ -307,59 +307,87 @@ func (p *Pipeline) stage(ctx context.Context, sr *StageReport, day time.Time, ru
 
 // recordStage appends one row to the runs table.
 func (p *Pipeline) recordStage(ctx context.Context, runID string, day time.Time, sr StageReport, host string) error {
+	r := runRow{
+		runID: runID, stage: sr.Name, day: day, status: sr.Status, seconds: sr.Seconds, message: sr.Message, host: host,
+		clusterType: p.Config.Provider, clusterSize: "this machine", clusterSeconds: sr.Seconds,
+		counts: true, objects: int64(sr.Objects), lines: sr.Lines, rows: sr.Rows, rejects: sr.Rejects, failed: int64(len(sr.Failures)),
+	}
+	if p.Config.Provider == "aws" {
+		// A step on a cluster: the controller's cluster:<role> row has the
+		// cluster, its node-seconds and its cost.
+		r.clusterSize, r.clusterSeconds = "emr step", 0
+	}
+	return p.appendRun(ctx, r, 9000)
+}
+
+// runRow is one row of the runs table.
+type runRow struct {
+	runID, stage, status, message, host string
+	day                                 time.Time
+	seconds                             float64
+	clusterType, clusterSize            string
+	clusterSeconds, costUSD             float64
+	// counts: objects, lines, rows, rejects and failed are known (a
+	// cluster's row leaves them null).
+	counts                                bool
+	objects, lines, rows, rejects, failed int64
+}
+
+// appendRun commits one row to the runs table; seq numbers its commit
+// among the run's commits.
+func (p *Pipeline) appendRun(ctx context.Context, r runRow, seq int) error {
 	tbl, err := p.Table(ctx, schemas.Runs)
 	if err != nil {
 		return err
 	}
 	now := time.Now().UTC()
-	started := now.Add(-time.Duration(sr.Seconds * float64(time.Second)))
+	started := now.Add(-time.Duration(r.seconds * float64(time.Second)))
 	files, err := tableio.Write(ctx, tbl, func(f arrow.Field, b array.Builder) error {
 		s := func(v string) { tableio.AppendString(f, b, v) }
+		n := func(v int64) {
+			if r.counts {
+				b.(*array.Int64Builder).Append(v)
+			} else {
+				b.AppendNull()
+			}
+		}
 		switch f.Name {
 		case "run_id":
-			s(runID)
+			s(r.runID)
 		case "stage":
-			s(sr.Name)
+			s(r.stage)
 		case "input_day":
-			b.(*array.Date32Builder).Append(arrow.Date32FromTime(day))
+			b.(*array.Date32Builder).Append(arrow.Date32FromTime(r.day))
 		case "status":
-			s(sr.Status)
+			s(r.status)
 		case "started_at":
 			b.(*array.TimestampBuilder).Append(arrow.Timestamp(started.UnixMicro()))
 		case "finished_at":
 			b.(*array.TimestampBuilder).Append(arrow.Timestamp(now.UnixMicro()))
 		case "seconds":
-			b.(*array.Float64Builder).Append(sr.Seconds)
+			b.(*array.Float64Builder).Append(r.seconds)
 		case "cluster_seconds":
-			if p.Config.Provider == "aws" {
-				b.(*array.Float64Builder).Append(0)
-			} else {
-				b.(*array.Float64Builder).Append(sr.Seconds)
-			}
+			b.(*array.Float64Builder).Append(r.clusterSeconds)
 		case "objects":
-			b.(*array.Int64Builder).Append(int64(sr.Objects))
+			n(r.objects)
 		case "lines":
-			b.(*array.Int64Builder).Append(sr.Lines)
+			n(r.lines)
 		case "rows":
-			b.(*array.Int64Builder).Append(sr.Rows)
+			n(r.rows)
 		case "rejects":
-			b.(*array.Int64Builder).Append(sr.Rejects)
+			n(r.rejects)
 		case "failed_objects":
-			b.(*array.Int64Builder).Append(int64(len(sr.Failures)))
+			n(r.failed)
 		case "cluster_type":
-			s(p.Config.Provider)
+			s(r.clusterType)
 		case "cluster_size":
-			if p.Config.Provider == "aws" {
-				s("emr step") // the controller's cluster:<role> row has the cluster
-			} else {
-				s("this machine")
-			}
+			s(r.clusterSize)
 		case "cost_usd":
-			b.(*array.Float64Builder).Append(0)
+			b.(*array.Float64Builder).Append(r.costUSD)
 		case "message":
-			s(sr.Message)
+			s(r.message)
 		case "host":
-			s(host)
+			s(r.host)
 		default:
 			b.AppendNull()
 		}
@@ -369,7 +397,7 @@ func (p *Pipeline) recordStage(ctx context.Context, runID string, day time.Time,
 		return err
 	}
 	return p.Committer.Commit(ctx, commit.Intent{
-		ID: commit.NewID(runID, 9000), RunID: runID, Created: now,
+		ID: commit.NewID(r.runID, seq), RunID: r.runID, Created: now,
 		Changes: []commit.Change{{Table: schemas.Runs, Add: files}},
 	})
 }
