@@ -40,8 +40,8 @@ var roleStages = []struct {
 // stopped renewing it (a crashed controller).
 var RemoteLockLease = 2 * time.Minute
 
-// NewEMRAPI makes the EMR client of a pipeline whose EMR field is nil.
-// Tests replace it to wrap the client (moto's EMR never runs a step).
+// NewEMRAPI makes the pipeline's EMR client. Tests replace it: with a
+// scripted fake, or to wrap moto's client (moto's EMR never runs a step).
 var NewEMRAPI = func(cfg aws.Config) emr.API { return sdkemr.NewFromConfig(cfg) }
 
 // Artifacts are what every node of a cluster installs: the spotlake binary
@@ -53,21 +53,13 @@ type Artifacts struct {
 
 // Controller is the EMR controller of the pipeline's clusters.
 func (p *Pipeline) Controller() (*emr.Controller, error) {
-	api := p.EMR
-	if api == nil {
-		if p.AWS == nil {
-			return nil, errors.New("provider aws: no AWS configuration loaded")
-		}
-		api = NewEMRAPI(*p.AWS)
+	if p.AWS == nil {
+		return nil, errors.New("provider aws: no AWS configuration loaded")
 	}
-	c := &emr.Controller{API: api, Poll: p.Config.AWS.PollInterval.Duration, LogWait: p.Config.AWS.LogWait.Duration, Log: p.Log}
-	if p.AWS != nil {
-		c.Logs = s3Logs{p}
-	}
-	if p.TuneController != nil {
-		p.TuneController(c)
-	}
-	return c, nil
+	return &emr.Controller{
+		API: NewEMRAPI(*p.AWS), Logs: s3Logs{p}, Log: p.Log,
+		Poll: p.Config.AWS.PollInterval.Duration, LogWait: p.Config.AWS.LogWait.Duration,
+	}, nil
 }
 
 // s3Logs reads step logs EMR wrote under aws.logs.

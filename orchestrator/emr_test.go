@@ -31,6 +31,15 @@ func awsProject(t *testing.T, m *awstest.Moto) *config.Config {
 	return cfg
 }
 
+// useFake makes the pipelines of the test drive a scripted fake EMR.
+func useFake(t *testing.T) *emrfake.Fake {
+	fake := emrfake.New()
+	orig := orchestrator.NewEMRAPI
+	orchestrator.NewEMRAPI = func(aws.Config) emr.API { return fake }
+	t.Cleanup(func() { orchestrator.NewEMRAPI = orig })
+	return fake
+}
+
 // A daily run with provider aws: one cluster per role, created with its
 // steps, watched to its end and gone after; a failed step fails its stage
 // and everything after it, and every cluster's cost lands in runs.
@@ -43,9 +52,7 @@ func TestRunOnEMR(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pl.Close()
-	fake := emrfake.New()
-	pl.EMR = fake
-	pl.TuneController = func(c *emr.Controller) { c.LogWait = 20 * time.Millisecond }
+	fake := useFake(t)
 
 	// A good day: ingest's one step, then ml's two.
 	fake.Script(emrfake.Completes(1), emrfake.Completes(2))
@@ -151,8 +158,7 @@ func TestRecreateVizOnEMR(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pl.Close()
-	fake := emrfake.New()
-	pl.EMR = fake
+	fake := useFake(t)
 	orig := orchestrator.VizHealth
 	t.Cleanup(func() { orchestrator.VizHealth = orig })
 	orchestrator.VizHealth = func(context.Context, string, string, string) error { return errors.New("connection refused") }

@@ -19,7 +19,6 @@ import (
 	"github.com/spotlake/spotlake/orchestrator/config"
 	spaws "github.com/spotlake/spotlake/providers/aws"
 	"github.com/spotlake/spotlake/providers/catalog"
-	"github.com/spotlake/spotlake/providers/compute/emr"
 	"github.com/spotlake/spotlake/providers/objstore"
 	"github.com/spotlake/spotlake/schemas"
 	"github.com/spotlake/spotlake/stages/commit"
@@ -40,12 +39,6 @@ type Pipeline struct {
 	// AWS is the SDK configuration when anything lives on AWS (nil
 	// otherwise).
 	AWS *aws.Config
-	// EMR drives the role clusters of provider aws; nil means the real
-	// service through AWS (tests put a scripted fake here).
-	EMR emr.API
-	// TuneController, when set, adjusts every EMR controller the pipeline
-	// makes (tests shorten its waits).
-	TuneController func(*emr.Controller)
 }
 
 // Open opens the pipeline's catalog and stores. It creates nothing in the
