@@ -72,7 +72,7 @@ func Start(t testing.TB) *Moto {
 		"AWS_SESSION_TOKEN":           "",
 		"AWS_REGION":                  Region,
 		"AWS_DEFAULT_REGION":          Region,
-		"AWS_MAX_ATTEMPTS":            "1",
+		"AWS_MAX_ATTEMPTS":            "3",
 		"AWS_EC2_METADATA_DISABLED":   "true",
 		"AWS_PROFILE":                 "",
 		"AWS_CONFIG_FILE":             os.DevNull,
