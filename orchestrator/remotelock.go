@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -51,6 +52,7 @@ func AcquireRemoteLock(ctx context.Context, store objstore.Store, pipeline strin
 	}
 	l := &RemoteLock{store: store, key: lockKey, info: remoteLockInfo{LockInfo: info}, lease: lease, stop: make(chan struct{})}
 	told := false
+acquire:
 	for {
 		l.info.Expires = time.Now().Add(lease).UTC()
 		b, _ := json.Marshal(l.info)
@@ -62,11 +64,15 @@ func AcquireRemoteLock(ctx context.Context, store objstore.Store, pipeline strin
 			break
 		}
 		holder, err := l.read(ctx)
-		switch {
+		switch mine, _ := json.Marshal(holder); {
 		case errors.Is(err, objstore.ErrNotExist):
 			continue // released between our put and our read
 		case err != nil:
 			return nil, err
+		case bytes.Equal(mine, b):
+			// Our own write: the SDK retried a put whose first attempt
+			// succeeded but whose response was lost.
+			break acquire
 		case time.Now().After(holder.Expires):
 			// The holder stopped renewing: it died. Take over.
 			if err := store.Delete(ctx, l.key); err != nil {

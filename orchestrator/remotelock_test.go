@@ -89,3 +89,41 @@ func TestRemoteLock(t *testing.T) {
 		t.Errorf("lock left after release: %v", err)
 	}
 }
+
+// lostResponse is S3 whose answer to a conditional put got lost after the
+// put took effect: the SDK's retry then finds the object there (412).
+type lostResponse struct{ *objstore.S3 }
+
+func (s lostResponse) PutIfAbsent(ctx context.Context, key string, data []byte) (bool, error) {
+	if _, err := s.S3.PutIfAbsent(ctx, key, data); err != nil {
+		return false, err
+	}
+	return s.S3.PutIfAbsent(ctx, key, data)
+}
+
+// A retried lock put that finds its own first attempt holds the lock, not
+// "locked by" itself.
+func TestRemoteLockOwnRetriedPut(t *testing.T) {
+	m := awstest.Start(t)
+	ctx := context.Background()
+	cfg := m.Config(t)
+	if _, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("lake")}); err != nil {
+		t.Fatal(err)
+	}
+	store, err := objstore.NewS3(ctx, "s3://lake/warehouse/_spotlake/p", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := orchestrator.LockInfo{PID: 1, Host: "cron-host", RunID: "rA", Command: "run", Since: time.Now()}
+	la, err := orchestrator.AcquireRemoteLock(ctx, lostResponse{store}, "p", a, time.Minute, false, nil)
+	if err != nil {
+		t.Fatalf("own retried put: %v", err)
+	}
+	b := orchestrator.LockInfo{PID: 2, Host: "laptop", RunID: "rB", Command: "run", Since: time.Now()}
+	if _, err := orchestrator.AcquireRemoteLock(ctx, lostResponse{store}, "p", b, time.Minute, false, nil); !errors.Is(err, orchestrator.ErrLocked) {
+		t.Fatalf("another run's retried put got the lock: %v", err)
+	}
+	if err := la.Release(); err != nil {
+		t.Fatal(err)
+	}
+}
