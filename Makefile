@@ -6,7 +6,7 @@ VENV := .venv
 BIN := bin/spotlake
 GOFLAGS_TEST ?= -count=1 -timeout 30m
 
-.PHONY: all build demo test test-go venv chromium bench bench-go bench-ingest bench-detect bench-cache lint fmt clean
+.PHONY: all build demo test test-go venv chromium java spark-jars bench bench-go bench-ingest bench-detect bench-cache lint fmt clean
 
 all: build
 
@@ -35,9 +35,35 @@ chromium:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 	@chromium --version
 
+# Spark (pyspark in the venv) reads our tables in tests through Iceberg's
+# Java catalogs. It needs a Java runtime (Debian's, installed only when
+# missing) and the jars pinned in scripts/spark-jars.txt, fetched once from
+# Maven Central into .cache/jars and checked against their SHA-256.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
+	@java -version 2>&1 | head -1
+
+JARS := .cache/jars
+MAVEN ?= https://repo1.maven.org/maven2
+spark-jars: java $(JARS)/.stamp
+$(JARS)/.stamp: scripts/spark-jars.txt
+	@mkdir -p $(JARS)
+	@grep -v '^#' scripts/spark-jars.txt | while read -r sum path; do \
+	  f=$(JARS)/$$(basename $$path); \
+	  if ! echo "$$sum  $$f" | sha256sum -c --status 2>/dev/null; then \
+	    echo "fetch $$path"; \
+	    curl -fsSL --retry 3 -o $$f.part $(MAVEN)/$$path || exit 1; \
+	    echo "$$sum  $$f.part" | sha256sum -c --status || { echo "$$f: checksum mismatch, not the pinned jar"; rm -f $$f.part; exit 1; }; \
+	    mv $$f.part $$f; \
+	  fi; \
+	done
+	@touch $@
+
 # Browser tests save their screenshots here.
 SPOTLAKE_TEST_OUT ?= $(CURDIR)/testout/screenshots
-test: venv chromium lint
+test: venv chromium spark-jars lint
 	SPOTLAKE_TEST_OUT=$(SPOTLAKE_TEST_OUT) $(GO) test $(GOFLAGS_TEST) ./...
 
 # Go benchmarks beside the code, then spotlake's ingest against DuckDB on

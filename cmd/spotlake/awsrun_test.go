@@ -208,6 +208,24 @@ func TestDailyRunOnAWS(t *testing.T) {
 		t.Errorf("no suspicious rows after the ml cluster's steps")
 	}
 
+	// Spark, through Iceberg's own GlueCatalog and S3FileIO (what EMR,
+	// Athena and Trino use), reads every table as spotlake does.
+	counts := testutil.TableCounts(t, pl)
+	sample := testutil.SampleEvents(t, pl)
+	sampleIDs := make([]string, 0, len(sample))
+	for id := range sample {
+		sampleIDs = append(sampleIDs, id)
+	}
+	spark := testutil.SparkRead(t, cfg.Catalog.Name, cfg.Pipeline, sampleIDs,
+		"glue", "--warehouse", cfg.Warehouse, "--endpoint", m.Endpoint, "--region", awstest.Region)
+	if fmt.Sprint(spark.Tables) != fmt.Sprint(counts) {
+		t.Errorf("table row counts through Glue:\n spark    %v\n spotlake %v", spark.Tables, counts)
+	}
+	if len(sample) != 3 {
+		t.Errorf("sampled sources %d, want 3", len(sample))
+	}
+	testutil.CompareEvents(t, "spark", spark.Sample, sample)
+
 	// What the viz cluster's refresh step does: the hot cache, from the
 	// tables on S3 (their files fetched), answering the same count.
 	if code, out, errs := cli(t, "--config", cfgPath, "cache", "refresh"); code != ExitOK || !strings.Contains(out, "loaded 1 days") {
