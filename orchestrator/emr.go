@@ -156,7 +156,7 @@ func (p *Pipeline) runOnEMR(ctx context.Context, days []time.Time, o RunOptions)
 		runID = NewRunID(time.Now())
 	}
 	host, _ := os.Hostname()
-	release, err := p.lockRun(ctx, LockInfo{
+	ctx, release, err := p.lockRun(ctx, LockInfo{
 		PID: os.Getpid(), Host: host, RunID: runID, Command: o.Command, Since: time.Now().UTC(),
 	}, o.Wait, o.Waiting)
 	if err != nil {
@@ -213,7 +213,7 @@ func (p *Pipeline) runOnEMR(ctx context.Context, days []time.Time, o RunOptions)
 			o.OnDay(rep)
 		}
 		if ctx.Err() != nil {
-			return reports, ctx.Err()
+			return reports, context.Cause(ctx)
 		}
 	}
 	return reports, nil

@@ -6,19 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/spotlake/spotlake/providers/objstore"
 )
-
-// createOnly is a store that can create an object only if it is absent (S3
-// conditional writes): the primitive of a lock every controller sees.
-type createOnly interface {
-	PutIfAbsent(ctx context.Context, key string, data []byte) (bool, error)
-}
 
 // RemoteLock is the run lock of a pipeline whose controllers may run on
 // different machines (provider aws: cron on one host, a rerun from a
@@ -26,13 +20,23 @@ type createOnly interface {
 // lease the holder renews. A holder that dies stops renewing, and once its
 // lease has run out the next run takes the lock over.
 type RemoteLock struct {
-	store objstore.Store
-	key   string
-	info  remoteLockInfo
-	lease time.Duration
-	stop  chan struct{}
-	done  sync.WaitGroup
+	store   objstore.Versioned
+	url     string
+	key     string
+	info    remoteLockInfo
+	lease   time.Duration
+	stop    chan struct{}
+	done    sync.WaitGroup
+	mu      sync.Mutex
+	version string        // of the lock object as we last wrote it
+	lost    bool          // another run took the lock over
+	lostC   chan struct{} // closed when lost
 }
+
+// ErrLockLost cancels a run whose remote lock another run took over: this
+// run stalled past its lease (a suspended laptop, a long network outage),
+// and the other run now owns the tables.
+var ErrLockLost = errors.New("the run lock was taken over by another run")
 
 type remoteLockInfo struct {
 	LockInfo
@@ -45,43 +49,57 @@ const lockKey = "lock.json"
 // AcquireRemoteLock takes the lock in store (see RemoteLock). With wait it
 // blocks until the lock is free or ctx ends; without, a held lock is a
 // *LockedError naming the holder.
+//
+// Every change is a compare-and-swap on the lock object's version, so of
+// two runs that find the same expired lock only one takes it over, and a
+// holder that stalled past its lease neither renews nor deletes the lock
+// another run has taken since.
 func AcquireRemoteLock(ctx context.Context, store objstore.Store, pipeline string, info LockInfo, lease time.Duration, wait bool, waiting func(LockInfo)) (*RemoteLock, error) {
-	co, ok := store.(createOnly)
+	vs, ok := store.(objstore.Versioned)
 	if !ok {
-		return nil, fmt.Errorf("%s: this store cannot create an object only if it is absent, so it cannot hold a lock", store.URL())
+		return nil, fmt.Errorf("%s: this store cannot replace an object only at a known version, so it cannot hold a lock", store.URL())
 	}
-	l := &RemoteLock{store: store, key: lockKey, info: remoteLockInfo{LockInfo: info}, lease: lease, stop: make(chan struct{})}
+	l := &RemoteLock{store: vs, url: strings.TrimSuffix(store.URL(), "/"), key: lockKey, info: remoteLockInfo{LockInfo: info}, lease: lease, stop: make(chan struct{}), lostC: make(chan struct{})}
 	told := false
-acquire:
 	for {
 		l.info.Expires = time.Now().Add(lease).UTC()
-		b, _ := json.Marshal(l.info)
-		created, err := co.PutIfAbsent(ctx, l.key, b)
-		if err != nil {
-			return nil, fmt.Errorf("take the run lock %s/%s: %w", store.URL(), l.key, err)
+		mine, _ := json.Marshal(l.info)
+		if _, err := vs.PutIfAbsent(ctx, l.key, mine); err != nil {
+			return nil, fmt.Errorf("take the run lock %s/%s: %w", l.url, l.key, err)
 		}
-		if created {
-			break
-		}
-		holder, err := l.read(ctx)
-		switch mine, _ := json.Marshal(holder); {
+		// Read back rather than trust PutIfAbsent's answer: the SDK may
+		// have retried a put whose first attempt took effect but whose
+		// response was lost, and the retry then answers "exists".
+		cur, version, err := vs.GetVersion(ctx, l.key)
+		switch {
 		case errors.Is(err, objstore.ErrNotExist):
 			continue // released between our put and our read
 		case err != nil:
-			return nil, err
-		case bytes.Equal(mine, b):
-			// Our own write: the SDK retried a put whose first attempt
-			// succeeded but whose response was lost.
-			break acquire
-		case time.Now().After(holder.Expires):
-			// The holder stopped renewing: it died. Take over.
-			if err := store.Delete(ctx, l.key); err != nil {
+			return nil, fmt.Errorf("read the run lock %s/%s: %w", l.url, l.key, err)
+		case bytes.Equal(cur, mine):
+			l.version = version
+			l.done.Add(1)
+			go l.renew()
+			return l, nil
+		}
+		var holder remoteLockInfo
+		if json.Unmarshal(cur, &holder) != nil || time.Now().After(holder.Expires) {
+			// The holder stopped renewing (it died), or the object is not a
+			// lock: take over, unless another run does so first.
+			v, ok, err := vs.PutIfMatch(ctx, l.key, mine, version)
+			if err != nil {
 				return nil, fmt.Errorf("take over the expired run lock of %s: %w", holder.RunID, err)
+			}
+			if ok {
+				l.version = v
+				l.done.Add(1)
+				go l.renew()
+				return l, nil
 			}
 			continue
 		}
 		if !wait {
-			return nil, &LockedError{Pipeline: pipeline, Holder: holder.LockInfo, Path: store.URL() + "/" + l.key}
+			return nil, &LockedError{Pipeline: pipeline, Holder: holder.LockInfo, Path: l.url + "/" + l.key}
 		}
 		if !told && waiting != nil {
 			waiting(holder.LockInfo)
@@ -93,30 +111,11 @@ acquire:
 		case <-time.After(min(lease/4, 5*time.Second)):
 		}
 	}
-	l.done.Add(1)
-	go l.renew()
-	return l, nil
 }
 
-func (l *RemoteLock) read(ctx context.Context) (remoteLockInfo, error) {
-	rc, err := l.store.Open(ctx, l.key)
-	if err != nil {
-		return remoteLockInfo{}, err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		return remoteLockInfo{}, err
-	}
-	var h remoteLockInfo
-	if err := json.Unmarshal(b, &h); err != nil {
-		// Unreadable: treat as expired rather than block every run forever.
-		return remoteLockInfo{}, nil
-	}
-	return h, nil
-}
-
-// renew extends the lease at a third of its length until Release.
+// renew extends the lease at a third of its length until Release or until
+// another run has taken the lock over. A failed renewal is tried again at
+// the next tick: the lease is three ticks long.
 func (l *RemoteLock) renew() {
 	defer l.done.Done()
 	t := time.NewTicker(l.lease / 3)
@@ -127,47 +126,87 @@ func (l *RemoteLock) renew() {
 			return
 		case <-t.C:
 			ctx, cancel := context.WithTimeout(context.Background(), l.lease/3)
-			// Renew only our own lock: after a stall longer than the lease
-			// another run may have taken it over, and must keep it.
-			if h, err := l.read(ctx); err == nil && h.RunID != l.info.RunID {
-				cancel()
-				return
-			}
+			l.mu.Lock()
 			l.info.Expires = time.Now().Add(l.lease).UTC()
 			b, _ := json.Marshal(l.info)
-			l.store.Put(ctx, l.key, b)
+			v, ok, err := l.store.PutIfMatch(ctx, l.key, b, l.version)
+			switch {
+			case err != nil:
+			case ok:
+				l.version = v
+			default:
+				l.lost = true
+				close(l.lostC)
+			}
+			lost := l.lost
+			l.mu.Unlock()
 			cancel()
+			if lost {
+				return
+			}
 		}
 	}
 }
 
-// Release stops renewing and removes the lock.
+// Lost reports whether another run has taken the lock over (this one
+// stalled past its lease).
+func (l *RemoteLock) Lost() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lost
+}
+
+// LostC is closed when another run takes the lock over.
+func (l *RemoteLock) LostC() <-chan struct{} { return l.lostC }
+
+// Release stops renewing and removes the lock if it is still ours.
 func (l *RemoteLock) Release() error {
 	close(l.stop)
 	l.done.Wait()
+	if l.Lost() {
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	return l.store.Delete(ctx, l.key)
+	_, err := l.store.DeleteIfMatch(ctx, l.key, l.version)
+	return err
 }
 
 // lockRun takes the pipeline's run lock: the file lock in the state folder
 // and, when the warehouse's bookkeeping store can create objects only if
 // absent (S3), the lock object there too, which controllers on other
 // machines see.
-func (p *Pipeline) lockRun(ctx context.Context, info LockInfo, wait bool, waiting func(LockInfo)) (release func(), err error) {
+//
+// The returned context is ctx, cancelled with ErrLockLost as its cause if
+// another run takes the remote lock over.
+func (p *Pipeline) lockRun(ctx context.Context, info LockInfo, wait bool, waiting func(LockInfo)) (context.Context, func(), error) {
 	lock, err := AcquireLock(ctx, p.Config.State, p.Config.Pipeline, info, wait, waiting)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if _, ok := p.Books.(createOnly); !ok {
-		return func() { lock.Release() }, nil
+	if _, ok := p.Books.(objstore.Versioned); !ok {
+		return ctx, func() { lock.Release() }, nil
 	}
 	remote, err := AcquireRemoteLock(ctx, p.Books, p.Config.Pipeline, info, RemoteLockLease, wait, waiting)
 	if err != nil {
 		lock.Release()
-		return nil, err
+		return nil, nil, err
 	}
-	return func() { remote.Release(); lock.Release() }, nil
+	ctx, cancel := context.WithCancelCause(ctx)
+	released := make(chan struct{})
+	go func() {
+		select {
+		case <-remote.LostC():
+			cancel(fmt.Errorf("%w (%s/%s): this run stalled past its %s lease; check `spotlake runs list` before running again", ErrLockLost, remote.url, remote.key, remote.lease))
+		case <-released:
+		}
+	}()
+	return ctx, func() {
+		close(released)
+		remote.Release()
+		lock.Release()
+		cancel(nil)
+	}, nil
 }
 
 // maintain takes the run lock for table maintenance (compact, expire) and
@@ -176,7 +215,7 @@ func (p *Pipeline) lockRun(ctx context.Context, info LockInfo, wait bool, waitin
 // rewrites.
 func (p *Pipeline) maintain(ctx context.Context, command string) (release func(), err error) {
 	host, _ := os.Hostname()
-	release, err = p.lockRun(ctx, LockInfo{PID: os.Getpid(), Host: host, RunID: command, Command: "tables " + command, Since: time.Now().UTC()}, false, nil)
+	_, release, err = p.lockRun(ctx, LockInfo{PID: os.Getpid(), Host: host, RunID: command, Command: "tables " + command, Since: time.Now().UTC()}, false, nil)
 	if err != nil {
 		return nil, err
 	}

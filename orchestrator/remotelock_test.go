@@ -3,6 +3,7 @@ package orchestrator_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -125,5 +126,86 @@ func TestRemoteLockOwnRetriedPut(t *testing.T) {
 	}
 	if err := la.Release(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Of several runs that find the same dead holder's lock at once, exactly
+// one takes it over; a holder whose lock was taken over while it stalled
+// neither renews over the new holder nor deletes its lock.
+func TestRemoteLockTakeover(t *testing.T) {
+	m := awstest.Start(t)
+	ctx := context.Background()
+	cfg := m.Config(t)
+	if _, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("lake")}); err != nil {
+		t.Fatal(err)
+	}
+	store, err := objstore.NewS3(ctx, "s3://lake/warehouse/_spotlake/p", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := `{"pid":9,"host":"gone","run_id":"rDead","command":"run","since":"2026-11-22T00:00:00Z","expires":"2026-11-22T00:01:00Z"}`
+	if err := store.Put(ctx, "lock.json", []byte(dead)); err != nil {
+		t.Fatal(err)
+	}
+	const runs = 6
+	type result struct {
+		l   *orchestrator.RemoteLock
+		err error
+	}
+	res := make(chan result, runs)
+	for i := range runs {
+		go func() {
+			info := orchestrator.LockInfo{PID: 100 + i, Host: "h", RunID: fmt.Sprintf("r%d", i), Command: "run", Since: time.Now()}
+			l, err := orchestrator.AcquireRemoteLock(ctx, store, "p", info, time.Minute, false, nil)
+			res <- result{l, err}
+		}()
+	}
+	var winner *orchestrator.RemoteLock
+	for range runs {
+		r := <-res
+		switch {
+		case r.err == nil && winner == nil:
+			winner = r.l
+		case r.err == nil:
+			t.Errorf("two runs took the dead holder's lock over")
+		case !errors.Is(r.err, orchestrator.ErrLocked):
+			t.Errorf("takeover: %v", r.err)
+		}
+	}
+	if winner == nil {
+		t.Fatal("no run took the dead holder's lock over")
+	}
+	winner.Release()
+
+	// A holder stalls past its lease and another run takes the lock over
+	// (written here directly): the stalled holder finds out at its next
+	// renewal and leaves the new holder's lock alone.
+	lease := 600 * time.Millisecond
+	la, err := orchestrator.AcquireRemoteLock(ctx, store, "p", orchestrator.LockInfo{PID: 1, Host: "slow", RunID: "rSlow", Command: "run", Since: time.Now()}, lease, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := `{"pid":2,"host":"fast","run_id":"rNew","command":"run","since":"2026-11-22T00:00:00Z","expires":"2099-01-01T00:00:00Z"}`
+	if err := store.Put(ctx, "lock.json", []byte(other)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * lease)
+	for !la.Lost() && time.Now().Before(deadline) {
+		time.Sleep(lease / 10)
+	}
+	if !la.Lost() {
+		t.Fatal("a holder whose lock was taken over does not know it")
+	}
+	if err := la.Release(); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := store.Open(ctx, "lock.json")
+	if err != nil {
+		t.Fatalf("the new holder's lock is gone: %v", err)
+	}
+	body, _ := io.ReadAll(rc)
+	rc.Close()
+	if string(body) != other {
+		t.Errorf("the new holder's lock was overwritten: %s", body)
 	}
 }

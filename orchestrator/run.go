@@ -128,13 +128,14 @@ func (p *Pipeline) Run(ctx context.Context, days []time.Time, o RunOptions) ([]R
 	// A step of a run started elsewhere (stage exec on an EMR node) runs
 	// under that run's lock, held by its controller.
 	if !(o.Here && o.RunID != "") {
-		release, err := p.lockRun(ctx, LockInfo{
+		locked, release, err := p.lockRun(ctx, LockInfo{
 			PID: os.Getpid(), Host: host, RunID: runID, Command: o.Command, Since: time.Now().UTC(),
 		}, o.Wait, o.Waiting)
 		if err != nil {
 			return nil, err
 		}
 		defer release()
+		ctx = locked
 	}
 
 	if err := p.recover(ctx); err != nil {
@@ -181,7 +182,7 @@ func (p *Pipeline) Run(ctx context.Context, days []time.Time, o RunOptions) ([]R
 			o.OnDay(rep)
 		}
 		if ctx.Err() != nil {
-			return reports, ctx.Err()
+			return reports, context.Cause(ctx)
 		}
 	}
 	if dirty {

@@ -35,3 +35,18 @@ type Store interface {
 	// URL is the store's root as a URL (file:///..., s3://...).
 	URL() string
 }
+
+// Versioned is a store with compare-and-swap on an object's version (on S3,
+// conditional requests on the ETag): the primitive of a lock that
+// controllers on different machines share. Each conditional call answers
+// false, not an error, when its condition does not hold.
+type Versioned interface {
+	// PutIfAbsent writes the object only when key has none.
+	PutIfAbsent(ctx context.Context, key string, data []byte) (created bool, err error)
+	// GetVersion reads an object and the version it read.
+	GetVersion(ctx context.Context, key string) (data []byte, version string, err error)
+	// PutIfMatch replaces the object only while it is still at version.
+	PutIfMatch(ctx context.Context, key string, data []byte, version string) (newVersion string, ok bool, err error)
+	// DeleteIfMatch removes the object only while it is still at version.
+	DeleteIfMatch(ctx context.Context, key, version string) (ok bool, err error)
+}

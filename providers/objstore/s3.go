@@ -215,12 +215,75 @@ func (s *S3) PutIfAbsent(ctx context.Context, key string, data []byte) (created 
 	if err == nil {
 		return true, nil
 	}
-	var ae smithy.APIError
-	if st := httpStatus(err); st == http.StatusPreconditionFailed || st == http.StatusConflict ||
-		(errors.As(err, &ae) && (ae.ErrorCode() == "PreconditionFailed" || ae.ErrorCode() == "ConditionalRequestConflict")) {
+	if conditionFailed(err) {
 		return false, nil
 	}
 	return false, s.fail("put-if-absent", key, err)
+}
+
+// conditionFailed: a conditional request's condition did not hold (412), or
+// a conflicting conditional request was in flight (409).
+func conditionFailed(err error) bool {
+	var ae smithy.APIError
+	st := httpStatus(err)
+	return st == http.StatusPreconditionFailed || st == http.StatusConflict ||
+		(errors.As(err, &ae) && (ae.ErrorCode() == "PreconditionFailed" || ae.ErrorCode() == "ConditionalRequestConflict"))
+}
+
+// GetVersion implements Versioned: the object and its ETag.
+func (s *S3) GetVersion(ctx context.Context, key string) ([]byte, string, error) {
+	k, err := s.key(key, false)
+	if err != nil {
+		return nil, "", err
+	}
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(k)})
+	if err != nil {
+		return nil, "", s.fail("get", key, err)
+	}
+	defer out.Body.Close()
+	b, err := io.ReadAll(out.Body)
+	if err != nil {
+		return nil, "", s.fail("get", key, err)
+	}
+	return b, aws.ToString(out.ETag), nil
+}
+
+// PutIfMatch implements Versioned with an S3 conditional write (If-Match).
+// An object deleted meanwhile also answers false.
+func (s *S3) PutIfMatch(ctx context.Context, key string, data []byte, version string) (string, bool, error) {
+	k, err := s.key(key, false)
+	if err != nil {
+		return "", false, err
+	}
+	out, err := s.client.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(k),
+		Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data))),
+		IfMatch: aws.String(version),
+	})
+	if err == nil {
+		return aws.ToString(out.ETag), true, nil
+	}
+	if conditionFailed(err) || notFound(err) {
+		return "", false, nil
+	}
+	return "", false, s.fail("put-if-match", key, err)
+}
+
+// DeleteIfMatch implements Versioned with an S3 conditional delete
+// (If-Match). An object already gone answers false.
+func (s *S3) DeleteIfMatch(ctx context.Context, key, version string) (bool, error) {
+	k, err := s.key(key, false)
+	if err != nil {
+		return false, err
+	}
+	_, err = s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(k), IfMatch: aws.String(version)})
+	if err == nil {
+		return true, nil
+	}
+	if conditionFailed(err) || notFound(err) {
+		return false, nil
+	}
+	return false, s.fail("delete-if-match", key, err)
 }
 
 // Delete implements Store.

@@ -70,36 +70,62 @@ func Run(t *testing.T, s objstore.Store) {
 		t.Errorf("after delete: %+v", objs)
 	}
 
-	if c, ok := s.(PutIfAbsenter); ok {
-		created, err := c.PutIfAbsent(ctx, "lock/run", []byte("first"))
-		must(err)
-		if !created {
-			t.Errorf("PutIfAbsent on a new key did not create it")
-		}
-		created, err = c.PutIfAbsent(ctx, "lock/run", []byte("second"))
-		must(err)
-		if created {
-			t.Errorf("PutIfAbsent replaced an existing object")
-		}
-		rc, err := s.Open(ctx, "lock/run")
-		must(err)
-		b, err := io.ReadAll(rc)
-		must(err)
-		rc.Close()
-		if string(b) != "first" {
-			t.Errorf("after a refused PutIfAbsent the object reads %q, want %q", b, "first")
-		}
-		must(s.Delete(ctx, "lock/run"))
-		created, err = c.PutIfAbsent(ctx, "lock/run", []byte("third"))
-		must(err)
-		if !created {
-			t.Errorf("PutIfAbsent after Delete did not create the key")
-		}
+	if c, ok := s.(objstore.Versioned); ok {
+		versioned(t, ctx, s, c)
 	}
 }
 
-// PutIfAbsenter is a store with an atomic create-only write (the run lock's
-// primitive); Run checks it when the store has one.
-type PutIfAbsenter interface {
-	PutIfAbsent(ctx context.Context, key string, data []byte) (created bool, err error)
+// versioned checks compare-and-swap: create only if absent, replace and
+// delete only at the version read.
+func versioned(t *testing.T, ctx context.Context, s objstore.Store, c objstore.Versioned) {
+	t.Helper()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	created, err := c.PutIfAbsent(ctx, "lock/run", []byte("first"))
+	must(err)
+	if !created {
+		t.Errorf("PutIfAbsent on a new key did not create it")
+	}
+	created, err = c.PutIfAbsent(ctx, "lock/run", []byte("second"))
+	must(err)
+	if created {
+		t.Errorf("PutIfAbsent replaced an existing object")
+	}
+	b, v1, err := c.GetVersion(ctx, "lock/run")
+	must(err)
+	if string(b) != "first" || v1 == "" {
+		t.Errorf("after a refused PutIfAbsent the object reads %q at version %q, want %q", b, v1, "first")
+	}
+	v2, ok, err := c.PutIfMatch(ctx, "lock/run", []byte("renewed"), v1)
+	must(err)
+	if !ok || v2 == "" || v2 == v1 {
+		t.Errorf("PutIfMatch at the current version: ok %v, version %q after %q", ok, v2, v1)
+	}
+	if _, ok, err := c.PutIfMatch(ctx, "lock/run", []byte("stale"), v1); err != nil || ok {
+		t.Errorf("PutIfMatch at a replaced version: ok %v, %v", ok, err)
+	}
+	if ok, err := c.DeleteIfMatch(ctx, "lock/run", v1); err != nil || ok {
+		t.Errorf("DeleteIfMatch at a replaced version: ok %v, %v", ok, err)
+	}
+	if b, v, err := c.GetVersion(ctx, "lock/run"); err != nil || string(b) != "renewed" || v != v2 {
+		t.Errorf("after refused conditional calls the object reads %q at %q (%v), want %q at %q", b, v, err, "renewed", v2)
+	}
+	if ok, err := c.DeleteIfMatch(ctx, "lock/run", v2); err != nil || !ok {
+		t.Errorf("DeleteIfMatch at the current version: ok %v, %v", ok, err)
+	}
+	if _, _, err := c.GetVersion(ctx, "lock/run"); !errors.Is(err, objstore.ErrNotExist) {
+		t.Errorf("GetVersion after DeleteIfMatch: %v, want ErrNotExist", err)
+	}
+	if _, ok, err := c.PutIfMatch(ctx, "lock/run", []byte("gone"), v2); err != nil || ok {
+		t.Errorf("PutIfMatch on a deleted key: ok %v, %v", ok, err)
+	}
+	created, err = c.PutIfAbsent(ctx, "lock/run", []byte("third"))
+	must(err)
+	if !created {
+		t.Errorf("PutIfAbsent after a delete did not create the key")
+	}
 }
