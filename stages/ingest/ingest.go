@@ -56,6 +56,9 @@ type Stage struct {
 	Committer *commit.Committer
 	Sources   []Source
 	Log       *slog.Logger
+	// Exec, when set, ingests each object outside this process (engine
+	// spark); Options.Workers is then how many run at once.
+	Exec Executor
 }
 
 // Options tune one run of the stage.
@@ -180,7 +183,12 @@ func (s *Stage) Run(ctx context.Context, o Options) (*Result, error) {
 		go func() {
 			defer wg.Done()
 			for t := range tasks {
-				r := s.ingestObject(ctx, t, o)
+				var r objectResult
+				if s.Exec != nil {
+					r = s.remote(ctx, t, o)
+				} else {
+					r = s.ingestObject(ctx, t, o)
+				}
 				select {
 				case results <- r:
 				case <-ctx.Done():
