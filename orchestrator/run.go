@@ -41,13 +41,16 @@ const (
 
 // StageReport is what one stage did for one day.
 type StageReport struct {
-	Name     string           `json:"name"`
-	Status   string           `json:"status"`
-	Lines    int64            `json:"lines"`
-	Rows     int64            `json:"rows"`
-	Rejects  int64            `json:"rejects"`
-	Seconds  float64          `json:"seconds"`
-	Message  string           `json:"message,omitempty"`
+	Name    string  `json:"name"`
+	Status  string  `json:"status"`
+	Lines   int64   `json:"lines"`
+	Rows    int64   `json:"rows"`
+	Rejects int64   `json:"rejects"`
+	Seconds float64 `json:"seconds"`
+	Message string  `json:"message,omitempty"`
+	// Engine says where the stage's tasks ran when not in this process
+	// (engine spark: the application, its master and the tasks it ran).
+	Engine   string           `json:"engine,omitempty"`
 	Objects  int              `json:"objects"`
 	Existing int              `json:"already_committed"`
 	Bytes    int64            `json:"bytes"`
@@ -269,19 +272,18 @@ func (p *Pipeline) stage(ctx context.Context, sr *StageReport, day time.Time, ru
 			sr.Status, sr.Message = StatusFailed, err.Error()
 			break
 		}
-		in := p.Config.Ingest
-		res, err := st.Run(ctx, ingest.Options{
-			Day: day, RunID: runID, Force: o.Force,
-			Workers: in.Workers, CommitEvery: in.CommitEvery, BatchRows: in.BatchRows,
-			MaxLineBytes: in.MaxLineBytes, TargetFileBytes: int64(in.TargetFileMB) << 20,
-			// iceberg-go's writer holds on to about 1.5x the input read into
-			// an open data file until the file closes (measured; plain
-			// pqarrow does not): a quarter of the budget per worker keeps the
-			// peak under the limit whatever the object sizes.
-			FileInputBytes: int64(in.MemoryLimitMB) << 20 / int64(4*max(1, in.Workers)),
-			DrainWindow:    in.DrainWindow.Duration, PollInterval: in.PollInterval.Duration,
-			Progress: o.Progress,
-		})
+		opts := p.ingestOptions(day, runID, o.Force, p.Config.Ingest.Workers)
+		opts.Progress = o.Progress
+		if p.Config.Engine == "spark" {
+			stop, err := p.sparkIngest(ctx, st, day, runID, o.Here)
+			if err != nil {
+				sr.Status, sr.Message = StatusFailed, err.Error()
+				break
+			}
+			defer func() { sr.Engine = stop() }()
+			opts.Workers = p.Config.Spark.Parallelism
+		}
+		res, err := st.Run(ctx, opts)
 		if err != nil {
 			sr.Status, sr.Message = StatusFailed, err.Error()
 			break

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -87,8 +88,55 @@ Stages: ` + strings.Join(orchestrator.Stages, ", ") + "\n\n" + exitCodesHelp,
 	exec.Flags().StringVar(&eo.date, "date", "", "day (YYYY-MM-DD)")
 	exec.Flags().StringVar(&eo.runID, "run-id", "", "the run this step belongs to")
 	exec.Flags().BoolVar(&eo.force, "force", false, "replace the day's rows atomically")
-	c.AddCommand(run, exec)
+	to := &taskOptions{}
+	task := &cobra.Command{
+		Use:    "task ingest --date YYYY-MM-DD --run-id ID",
+		Short:  "Run one task of a stage in this process and print its result (what Spark executors call)",
+		Hidden: true,
+		Args:   cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			to.stage = args[0]
+			return runTask(c.Context(), g, to)
+		},
+	}
+	task.Flags().StringVar(&to.date, "date", "", "day (YYYY-MM-DD)")
+	task.Flags().StringVar(&to.runID, "run-id", "", "the run this task belongs to")
+	c.AddCommand(run, exec, task)
 	return c
+}
+
+type taskOptions struct {
+	stage, date, runID string
+}
+
+// runTask reads one task (JSON) on stdin and prints its result (JSON) on
+// stdout. An object that fails is a result with its error, not a failed
+// command: only a task that cannot run at all exits non-zero.
+func runTask(ctx context.Context, g *globals, o *taskOptions) error {
+	if o.stage != orchestrator.StageIngest {
+		return usagef("stage task: only ingest has tasks, not %q", o.stage)
+	}
+	if o.runID == "" || o.date == "" {
+		return usagef("stage task needs --date and --run-id (it is a task of a run started elsewhere)")
+	}
+	day, err := parseDay("date", o.date)
+	if err != nil {
+		return err
+	}
+	var t ingest.Task
+	if err := json.NewDecoder(g.stdin).Decode(&t); err != nil {
+		return usagef("stage task: read the task from stdin: %v", err)
+	}
+	p, err := g.openPipeline(ctx)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	res, err := p.IngestTask(ctx, day, o.runID, t)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(g.stdout).Encode(res)
 }
 
 func parseDay(flag, s string) (time.Time, error) {
@@ -221,6 +269,9 @@ func printReport(g *globals, r orchestrator.RunReport) {
 				sr := s.Sources[n]
 				fmt.Fprintf(w, "    %-12s %8d %10d %8d %8d\n", n, sr.Objects, sr.Rows, sr.Rejects, sr.Failed)
 			}
+		}
+		if s.Engine != "" {
+			fmt.Fprintf(w, "    ran on %s\n", s.Engine)
 		}
 		for _, f := range s.Failures {
 			fmt.Fprintf(w, "    FAILED [%s] %s: %s\n", f.Source, f.Object, f.Error)

@@ -47,6 +47,8 @@ type Config struct {
 	Viz      Viz             `yaml:"viz"`
 	Schedule Schedule        `yaml:"schedule"`
 	Clusters map[string]Role `yaml:"clusters"`
+	// Spark configures engine spark.
+	Spark Spark `yaml:"spark"`
 	// AWS configures provider aws (and catalog type glue).
 	AWS AWS `yaml:"aws"`
 
@@ -101,6 +103,29 @@ type Ingest struct {
 	TargetFileMB int `yaml:"target_file_mb"`
 	// MemoryLimitMB sets Go's soft memory limit for the stage (GOMEMLIMIT).
 	MemoryLimitMB int `yaml:"memory_limit_mb"`
+}
+
+// Spark configures engine spark: ingest's tasks (one per input object)
+// run on Spark's executors, each by the spotlake binary there; the stage
+// itself (listing, draining, committing) stays in the spotlake process,
+// which starts a small Spark driver with spark-submit in client mode.
+type Spark struct {
+	// Submit is the spark-submit command: a name on PATH or a path
+	// (relative paths are relative to the config file).
+	Submit string `yaml:"submit"`
+	// Master is Spark's master URL: local[*] by default with provider
+	// local, yarn with provider aws (the EMR cluster's).
+	Master string `yaml:"master"`
+	// Parallelism is how many objects are ingested at once across the
+	// executors (default: ingest.workers).
+	Parallelism int `yaml:"parallelism"`
+	// Conf are extra Spark settings, passed as --conf key=value.
+	Conf map[string]string `yaml:"conf"`
+	// TaskBinary is the spotlake binary on every executor node (default:
+	// the running binary's path, which the EMR bootstrap gives every node).
+	TaskBinary string `yaml:"task_binary"`
+	// StartTimeout bounds the wait for the driver to be ready.
+	StartTimeout Duration `yaml:"start_timeout"`
 }
 
 // Detect tunes the machine-learning stage (LDA suspicious connects).
@@ -371,6 +396,10 @@ func (c *Config) Resolve(dir string) {
 	if c.Catalog.Type == "sql" && !isURL(c.Catalog.URI) {
 		c.Catalog.URI = abs(c.Catalog.URI)
 	}
+	if strings.Contains(c.Spark.Submit, "/") {
+		c.Spark.Submit = abs(c.Spark.Submit)
+	}
+	c.Spark.TaskBinary = abs(c.Spark.TaskBinary)
 }
 
 func isURL(p string) bool { return strings.Contains(p, "://") }

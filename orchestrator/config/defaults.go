@@ -56,6 +56,19 @@ func (c *Config) Default() {
 	if in.MemoryLimitMB == 0 {
 		in.MemoryLimitMB = 768
 	}
+	sp := &c.Spark
+	def(&sp.Submit, "spark-submit")
+	if c.Provider == "aws" {
+		def(&sp.Master, "yarn")
+	} else {
+		def(&sp.Master, "local[*]")
+	}
+	if sp.Parallelism == 0 {
+		sp.Parallelism = max(1, in.Workers)
+	}
+	if sp.StartTimeout.Duration == 0 {
+		sp.StartTimeout.Duration = 3 * time.Minute
+	}
 	a := &c.AWS
 	def(&a.ReleaseLabel, "emr-7.5.0")
 	def(&a.ServiceRole, "EMR_DefaultRole")

@@ -48,9 +48,6 @@ func (c *Config) Validate() error {
 	}
 	oneOf("provider", c.Provider, "local", "aws")
 	oneOf("engine", c.Engine, "embedded", "spark")
-	if c.Engine == "spark" {
-		add("engine", "spark is not available in this release; use embedded")
-	}
 	if c.Provider == "aws" {
 		if !strings.HasPrefix(c.Warehouse, "s3://") {
 			add("warehouse", "%q: provider aws needs an s3:// warehouse", c.Warehouse)
@@ -143,7 +140,7 @@ func (c *Config) Validate() error {
 	durations := []struct {
 		path string
 		d    Duration
-	}{{"ingest.drain_window", c.Ingest.DrainWindow}, {"ingest.poll_interval", c.Ingest.PollInterval}}
+	}{{"ingest.drain_window", c.Ingest.DrainWindow}, {"ingest.poll_interval", c.Ingest.PollInterval}, {"spark.start_timeout", c.Spark.StartTimeout}}
 	for _, role := range sortedKeys(c.Clusters) {
 		durations = append(durations, struct {
 			path string
@@ -179,6 +176,17 @@ func (c *Config) Validate() error {
 	}
 	if in.MemoryLimitMB < 64 {
 		add("ingest.memory_limit_mb", "must be at least 64")
+	}
+	if c.Spark.Parallelism < 1 {
+		add("spark.parallelism", "%d: must be at least 1", c.Spark.Parallelism)
+	}
+	if c.Spark.StartTimeout.Duration < 0 {
+		add("spark.start_timeout", "must not be negative")
+	}
+	for k := range c.Spark.Conf {
+		if !strings.HasPrefix(k, "spark.") {
+			add("spark.conf."+k, "Spark settings start with \"spark.\"")
+		}
 	}
 
 	d := c.Detect

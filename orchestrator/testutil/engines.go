@@ -239,3 +239,13 @@ func num(v *int32) int32 {
 	}
 	return *v
 }
+
+// SparkSubmit is the venv's spark-submit (pyspark, from `make venv`).
+func SparkSubmit(t testing.TB) string {
+	t.Helper()
+	p := filepath.Join(repoRoot(), ".venv", "bin", "spark-submit")
+	if _, err := os.Stat(p); err != nil {
+		needed(t, "spark-submit", p, "venv")
+	}
+	return p
+}

@@ -1,0 +1,122 @@
+package orchestrator
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	"github.com/spotlake/spotlake/providers/compute/spark"
+	"github.com/spotlake/spotlake/stages/ingest"
+)
+
+// ingestOptions are the ingest stage's options from the config, for
+// workers objects read at once in this process.
+func (p *Pipeline) ingestOptions(day time.Time, runID string, force bool, workers int) ingest.Options {
+	in := p.Config.Ingest
+	return ingest.Options{
+		Day: day, RunID: runID, Force: force,
+		Workers: workers, CommitEvery: in.CommitEvery, BatchRows: in.BatchRows,
+		MaxLineBytes: in.MaxLineBytes, TargetFileBytes: int64(in.TargetFileMB) << 20,
+		// iceberg-go's writer holds on to about 1.5x the input read into
+		// an open data file until the file closes (measured; plain
+		// pqarrow does not): a quarter of the budget per worker keeps the
+		// peak under the limit whatever the object sizes.
+		FileInputBytes: int64(in.MemoryLimitMB) << 20 / int64(4*max(1, workers)),
+		DrainWindow:    in.DrainWindow.Duration, PollInterval: in.PollInterval.Duration,
+	}
+}
+
+// sparkIngest makes st run its objects on Spark's executors (engine
+// spark): it starts the driver, whose executors run `spotlake stage task
+// ingest` with the same config, and returns what stops it. The driver's
+// output goes to a log file under the state folder, and also to stderr in
+// an EMR step (here), where it becomes the step's log. stop says where the
+// tasks ran, for the stage's report.
+func (p *Pipeline) sparkIngest(ctx context.Context, st *ingest.Stage, day time.Time, runID string, here bool) (stop func() string, err error) {
+	if p.Config.Path == "" {
+		return nil, fmt.Errorf("engine spark: the executors read the config from a file, and this pipeline's config has none")
+	}
+	bin := p.Config.Spark.TaskBinary
+	if bin == "" {
+		if bin, err = os.Executable(); err != nil {
+			return nil, fmt.Errorf("engine spark: find this binary for the executors (set spark.task_binary): %w", err)
+		}
+	}
+	logPath := filepath.Join(p.Config.State, "logs", fmt.Sprintf("spark-%s-ingest-%s.log", runID, day.Format("2006-01-02")))
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	var log io.Writer = f
+	if here {
+		log = io.MultiWriter(f, os.Stderr)
+	}
+	sc := p.Config.Spark
+	p.Log.Info("starting the spark driver", "master", sc.Master, "parallelism", sc.Parallelism, "log", logPath)
+	d, err := spark.Start(ctx, spark.Options{
+		Submit: sc.Submit, Master: sc.Master, Conf: sc.Conf, Parallel: sc.Parallelism,
+		Command:      []string{bin, "--config", p.Config.Path, "stage", "task", "ingest", "--date", day.Format("2006-01-02"), "--run-id", runID},
+		Log:          log,
+		StartTimeout: sc.StartTimeout.Duration,
+	})
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("engine spark: %w (log: %s)", err, logPath)
+	}
+	p.Log.Info("spark driver ready", "application", d.App)
+	ex := &sparkExecutor{d: d}
+	st.Exec = ex
+	return func() string {
+		if err := d.Close(); err != nil {
+			p.Log.Warn("spark driver", "error", err, "log", logPath)
+		}
+		f.Close()
+		return fmt.Sprintf("spark %s on %s: %d tasks", d.App, sc.Master, ex.tasks.Load())
+	}, nil
+}
+
+// sparkExecutor sends ingest tasks to the Spark driver.
+type sparkExecutor struct {
+	d     *spark.Driver
+	tasks atomic.Int64 // answered by an executor
+}
+
+func (e *sparkExecutor) Ingest(ctx context.Context, t ingest.Task) (ingest.TaskResult, error) {
+	in, err := json.Marshal(t)
+	if err != nil {
+		return ingest.TaskResult{}, err
+	}
+	out, err := e.d.Run(ctx, in)
+	if err != nil {
+		return ingest.TaskResult{}, fmt.Errorf("on spark: %w", err)
+	}
+	e.tasks.Add(1)
+	var res ingest.TaskResult
+	if err := json.Unmarshal(out, &res); err != nil {
+		return ingest.TaskResult{}, fmt.Errorf("on spark: the executor's answer is not a task result (%v): %.300q", err, out)
+	}
+	return res, nil
+}
+
+// IngestTask ingests one object in this process: what `spotlake stage
+// task ingest` runs on a Spark executor. The object's data files are
+// written, not committed: the run that sent the task commits them.
+func (p *Pipeline) IngestTask(ctx context.Context, day time.Time, runID string, t ingest.Task) (ingest.TaskResult, error) {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(int64(p.Config.Ingest.MemoryLimitMB) << 20)
+	}
+	st, err := p.ingestStage(ctx)
+	if err != nil {
+		return ingest.TaskResult{}, err
+	}
+	return st.RunTask(ctx, t, p.ingestOptions(day, runID, false, 1)), nil
+}
