@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/spotlake/spotlake/orchestrator"
+	"github.com/spotlake/spotlake/orchestrator/config"
 	"github.com/spotlake/spotlake/orchestrator/testutil"
 	"github.com/spotlake/spotlake/providers/aws/awstest"
 	"github.com/spotlake/spotlake/providers/compute/emr"
@@ -114,11 +115,19 @@ func (s *stepRunner) DescribeCluster(ctx context.Context, in *sdkemr.DescribeClu
 // clusters are created per role with their tags and steps and are gone
 // after; the tables are in Glue with their metadata and data in S3; the
 // events read back equal what was generated.
-func TestDailyRunOnAWS(t *testing.T) {
-	m := awstest.Start(t)
+// awsDay sets up a daily run on moto: the example AWS config (edited by
+// edit), a generated day of three sources uploaded to S3 where they are
+// read, and EMR steps run by stepRunner. It returns the config and the
+// number of events generated.
+func awsDay(t *testing.T, m *awstest.Moto, edit func(string) string) (string, *config.Config, int) {
+	t.Helper()
 	ctx := context.Background()
 	cfgPath, cfg := testutil.AWSProject(t, m, "../../examples", func(y string) string {
-		return strings.Replace(y, "sources:\n", "ingest:\n  drain_window: 50ms\n  poll_interval: 20ms\nsources:\n", 1)
+		y = strings.Replace(y, "sources:\n", "ingest:\n  drain_window: 50ms\n  poll_interval: 20ms\nsources:\n", 1)
+		if edit != nil {
+			y = edit(y)
+		}
+		return y
 	})
 	dir := filepath.Dir(cfgPath)
 	awsCfg := m.Config(t)
@@ -147,6 +156,14 @@ func TestDailyRunOnAWS(t *testing.T) {
 	orig := orchestrator.NewEMRAPI
 	orchestrator.NewEMRAPI = func(c aws.Config) emr.API { runner.API = sdkemr.NewFromConfig(c); return runner }
 	t.Cleanup(func() { orchestrator.NewEMRAPI = orig })
+	return cfgPath, cfg, want
+}
+
+func TestDailyRunOnAWS(t *testing.T) {
+	m := awstest.Start(t)
+	ctx := context.Background()
+	cfgPath, cfg, want := awsDay(t, m, nil)
+	awsCfg := m.Config(t)
 
 	code, out, errs := cli(t, "--config", cfgPath, "run", "--date", "2026-11-21")
 	if code != ExitOK {
@@ -234,5 +251,44 @@ func TestDailyRunOnAWS(t *testing.T) {
 	code, out, errs = cli(t, "--config", cfgPath, "query", "--csv", "--sql", "SELECT count(*) AS n FROM events")
 	if code != ExitOK || strings.TrimSpace(out) != fmt.Sprintf("n\n%d", want) {
 		t.Fatalf("query on the cache: %d %q %s (want %d)", code, out, errs, want)
+	}
+}
+
+// engine spark on EMR: the ingest step (spotlake stage exec ingest) starts
+// Spark in client mode, whose executors run each object with the spotlake
+// binary against S3, and the step commits their files through Glue. Here
+// Spark is local[2] standing for the cluster's YARN.
+func TestDailyRunOnAWSWithSparkEngine(t *testing.T) {
+	submit := testutil.SparkSubmit(t)
+	t.Setenv("SPOTLAKE_TEST_MAIN", "1") // the executors run this test binary as the CLI
+	m := awstest.Start(t)
+	cfgPath, cfg, want := awsDay(t, m, func(y string) string {
+		y = strings.Replace(y, "engine: embedded", "engine: spark", 1)
+		return y + fmt.Sprintf("spark:\n  submit: %s\n  master: local[2]\n  parallelism: 2\n  conf:\n    spark.ui.enabled: \"false\"\n", submit)
+	})
+	if cfg.Engine != "spark" {
+		t.Fatalf("engine %q", cfg.Engine)
+	}
+	code, out, errs := cli(t, "--config", cfgPath, "run", "--date", "2026-11-21")
+	if code != ExitOK {
+		t.Fatalf("run on aws with engine spark: %d\n%s\n%s", code, out, errs)
+	}
+	logs, _ := filepath.Glob(filepath.Join(cfg.State, "logs", "spark-*-ingest-2026-11-21.log"))
+	if len(logs) != 1 {
+		t.Fatalf("no spark driver log for the ingest step: %v", logs)
+	}
+	pl, err := orchestrator.Open(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pl.Close()
+	ids := testutil.Strings(t, testutil.LoadTable(t, pl, schemas.Events), "event_id")
+	if len(ids) != want || want == 0 {
+		t.Fatalf("events through Glue after ingest on spark: %d, generated %d", len(ids), want)
+	}
+	for _, p := range testutil.Strings(t, testutil.LoadTable(t, pl, schemas.IngestFiles), "status") {
+		if p != "committed" {
+			t.Errorf("an object's ledger status is %q", p)
+		}
 	}
 }

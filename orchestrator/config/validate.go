@@ -300,6 +300,9 @@ func (c *Config) Validate() error {
 		if r.InstanceCount < 1 {
 			add(path+".instance_count", "must be at least 1")
 		}
+		if role == "ingest" && c.Engine == "spark" && c.Provider == "aws" && len(r.Applications) > 0 && !contains(r.Applications, "Spark") {
+			add(path+".applications", "engine spark runs ingest's tasks on the cluster's Spark: add Spark")
+		}
 		if r.MaxRuntime.Duration < 0 {
 			add(path+".max_runtime", "must not be negative")
 		}
