@@ -49,6 +49,8 @@ type childSpec struct {
 	Result     string // where the child writes its childResult
 	CPUProfile string
 	MemProfile string // heap profile, written each time the live heap peaks
+	// For engine spark.
+	SparkSubmit, SpotlakeBin string
 }
 
 func (s childSpec) args() []string {
@@ -59,6 +61,9 @@ func (s childSpec) args() []string {
 	}
 	if s.MemProfile != "" {
 		a = append(a, "-memprofile", s.MemProfile)
+	}
+	if s.Engine == "spark" {
+		a = append(a, "-spark-submit", s.SparkSubmit, "-spotlake-bin", s.SpotlakeBin)
 	}
 	return a
 }
@@ -78,6 +83,8 @@ func childMain(args []string) {
 	fs.StringVar(&s.Result, "result", "", "")
 	fs.StringVar(&s.CPUProfile, "cpuprofile", "", "")
 	fs.StringVar(&s.MemProfile, "memprofile", "", "")
+	fs.StringVar(&s.SparkSubmit, "spark-submit", "", "")
+	fs.StringVar(&s.SpotlakeBin, "spotlake-bin", "", "")
 	fs.Parse(args)
 
 	res, err := runChild(s)
@@ -115,7 +122,7 @@ func runChild(s childSpec) (childResult, error) {
 	stop := sampleLiveHeap(s.MemProfile)
 	var res childResult
 	switch s.Engine {
-	case "spotlake":
+	case "spotlake", "spark":
 		res, err = runSpotlake(c, s)
 	case "duckdb":
 		res, err = runDuckDB(c, s)
@@ -192,14 +199,24 @@ ingest:
 
 // runSpotlake runs the ingest stage of a fresh project over the corpus: parse,
 // normalize, Parquet, Iceberg commit.
+//
+// With engine spark the same stage runs its objects on local Spark with as
+// many executor slots as threads, each by the spotlake CLI; the child's
+// resource usage then includes Spark's JVM and the task processes.
 func runSpotlake(c *corpus, s childSpec) (childResult, error) {
 	ctx := context.Background()
-	cfg, err := config.Parse([]byte(spotlakeConfig(c, s.Work, s.Threads)))
-	if err != nil {
+	y := spotlakeConfig(c, s.Work, s.Threads)
+	if s.Engine == "spark" {
+		y += fmt.Sprintf("engine: spark\nspark:\n  submit: %s\n  master: local[%d]\n  parallelism: %d\n  task_binary: %s\n  conf:\n    spark.ui.enabled: \"false\"\n",
+			strconv.Quote(s.SparkSubmit), s.Threads, s.Threads, strconv.Quote(s.SpotlakeBin))
+	}
+	// A file: Spark's executors read the config too.
+	path := filepath.Join(s.Work, "spotlake.yaml")
+	if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
 		return childResult{}, err
 	}
-	cfg.Resolve(s.Work)
-	if err := cfg.Validate(); err != nil {
+	cfg, err := config.Load(path)
+	if err != nil {
 		return childResult{}, err
 	}
 	start := time.Now()

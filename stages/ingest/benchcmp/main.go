@@ -76,6 +76,9 @@ type options struct {
 	CPUProfile string // folder for spotlake's CPU profiles
 	MemProfile string // folder for spotlake's heap profiles
 	Keep       bool   // keep the children's work folders
+	// SparkSubmit and SpotlakeBin are for engine spark: Spark's
+	// spark-submit, and the spotlake CLI its executors run.
+	SparkSubmit, SpotlakeBin string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -84,8 +87,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	size := fs.String("size", "1GiB", "corpus size per format (e.g. 50MB, 1GiB)")
 	formatsF := fs.String("formats", "cowrie,vpcflow", "formats, comma separated")
 	threads := fs.String("threads", "1", "threads (ingest workers and GOMAXPROCS; DuckDB threads), comma separated to run several")
-	engines := fs.String("engines", "spotlake,duckdb", "engines to run, in this order")
+	engines := fs.String("engines", "spotlake,duckdb", "engines to run, in this order: spotlake (embedded), duckdb, spark (spotlake's engine spark on local Spark)")
 	var o options
+	fs.StringVar(&o.SparkSubmit, "spark-submit", ".venv/bin/spark-submit", "spark-submit, for -engines spark")
+	fs.StringVar(&o.SpotlakeBin, "spotlake-bin", "bin/spotlake", "the spotlake CLI Spark's executors run, for -engines spark (make build)")
 	fs.StringVar(&o.Out, "out", ".cache/bench", "folder of the cached corpus and the scratch space")
 	fs.IntVar(&o.Files, "files", 4, "files per format (the ingest reads files in parallel when threads > 1)")
 	fs.Int64Var(&o.Seed, "seed", 1, "corpus seed")
@@ -111,8 +116,21 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	o.Formats = splitList(*formatsF)
 	o.Engines = splitList(*engines)
 	for _, e := range o.Engines {
-		if e != "spotlake" && e != "duckdb" {
-			return o, fmt.Errorf("-engines: unknown engine %q (spotlake, duckdb)", e)
+		switch e {
+		case "spotlake", "duckdb":
+		case "spark":
+			for _, p := range []*string{&o.SparkSubmit, &o.SpotlakeBin} {
+				abs, err := filepath.Abs(*p)
+				if err != nil {
+					return o, err
+				}
+				if _, err := os.Stat(abs); err != nil {
+					return o, fmt.Errorf("-engines spark: %s is missing (make venv build)", abs)
+				}
+				*p = abs
+			}
+		default:
+			return o, fmt.Errorf("-engines: unknown engine %q (spotlake, duckdb, spark)", e)
 		}
 	}
 	for _, t := range splitList(*threads) {
@@ -198,6 +216,9 @@ type Result struct {
 type Ratio struct {
 	Format  string `json:"format"`
 	Threads int    `json:"threads"`
+	// Against is the other side: duckdb (the reference), or spark
+	// (spotlake's own engine spark, whose cost is the price of scaling out).
+	Against string `json:"against"`
 	// CPUEfficiency is spotlake's MB per CPU-second over DuckDB's: >= 1
 	// meets the goal.
 	CPUEfficiency float64 `json:"mb_per_cpu_s_ratio"`
@@ -285,7 +306,8 @@ func measure(exe, out, manifest string, c *corpus, engine string, threads int, o
 	} else {
 		defer os.RemoveAll(work)
 	}
-	spec := childSpec{Engine: engine, Format: c.Format, Manifest: manifest, Threads: threads, Work: work, Result: filepath.Join(work, "result.json")}
+	spec := childSpec{Engine: engine, Format: c.Format, Manifest: manifest, Threads: threads, Work: work, Result: filepath.Join(work, "result.json"),
+		SparkSubmit: o.SparkSubmit, SpotlakeBin: o.SpotlakeBin}
 	if o.CPUProfile != "" && engine == "spotlake" {
 		os.MkdirAll(o.CPUProfile, 0o755)
 		spec.CPUProfile, _ = filepath.Abs(filepath.Join(o.CPUProfile, fmt.Sprintf("spotlake-%s-t%d-%.0fMB.pprof", c.Format, threads, r.InputMB)))
@@ -349,8 +371,12 @@ func ratios(rs []Result) []Ratio {
 			continue
 		}
 		for _, d := range rs {
+			if d.Engine == "spark" && d.OK && d.Format == s.Format && d.Threads == s.Threads && d.InputBytes == s.InputBytes {
+				out = append(out, Ratio{Format: s.Format, Threads: s.Threads, Against: "spark",
+					CPUEfficiency: s.MBperCPUs / d.MBperCPUs, Speed: s.MBps / d.MBps, PeakRSS: s.PeakRSSMiB / d.PeakRSSMiB})
+			}
 			if d.Engine == "duckdb" && d.OK && d.Format == s.Format && d.Threads == s.Threads && d.InputBytes == s.InputBytes {
-				out = append(out, Ratio{Format: s.Format, Threads: s.Threads,
+				out = append(out, Ratio{Format: s.Format, Threads: s.Threads, Against: "duckdb",
 					CPUEfficiency: s.MBperCPUs / d.MBperCPUs, Speed: s.MBps / d.MBps, PeakRSS: s.PeakRSSMiB / d.PeakRSSMiB})
 			}
 		}
@@ -363,7 +389,7 @@ func (rep *Report) print(w io.Writer) {
 	fmt.Fprintln(tw, "format\tengine\tthreads\tMB in\trows\twall s\tCPU s\tMB/s\tMB/CPU-s\tevents/CPU-s\tpeak RSS MiB\tlive heap MiB\tMB out\tok\t")
 	for _, r := range rep.Results {
 		live := "-" // DuckDB's memory is C++, not Go heap
-		if r.Engine == "spotlake" {
+		if r.Engine != "duckdb" {
 			live = strconv.FormatFloat(r.PeakLiveMiB, 'f', 0, 64)
 		}
 		ok := "ok"
@@ -377,9 +403,9 @@ func (rep *Report) print(w io.Writer) {
 	if len(rep.Ratios) > 0 {
 		fmt.Fprintln(w)
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "format\tthreads\tspotlake/duckdb MB per CPU-s\tMB/s (wall)\tpeak RSS\t")
+		fmt.Fprintln(tw, "format\tthreads\tspotlake (embedded) over\tMB per CPU-s\tMB/s (wall)\tpeak RSS\t")
 		for _, r := range rep.Ratios {
-			fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f\t%.2f\t\n", r.Format, r.Threads, r.CPUEfficiency, r.Speed, r.PeakRSS)
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%.2f\t%.2f\t%.2f\t\n", r.Format, r.Threads, r.Against, r.CPUEfficiency, r.Speed, r.PeakRSS)
 		}
 		tw.Flush()
 		fmt.Fprintln(w, "(MB = 10^6 bytes of input; goal: MB per CPU-s ratio >= 1, spotlake peak RSS < 1024 MiB)")
