@@ -48,9 +48,9 @@ type StageReport struct {
 	Rejects int64   `json:"rejects"`
 	Seconds float64 `json:"seconds"`
 	Message string  `json:"message,omitempty"`
-	// Engine says where the stage's tasks ran when not in this process
-	// (engine spark: the application, its master and the tasks it ran).
-	Engine   string           `json:"engine,omitempty"`
+	// Remote says where the stage's tasks ran when not in this process
+	// (engine spark) and what they used.
+	Remote   *Remote          `json:"remote,omitempty"`
 	Objects  int              `json:"objects"`
 	Existing int              `json:"already_committed"`
 	Bytes    int64            `json:"bytes"`
@@ -280,7 +280,7 @@ func (p *Pipeline) stage(ctx context.Context, sr *StageReport, day time.Time, ru
 				sr.Status, sr.Message = StatusFailed, err.Error()
 				break
 			}
-			defer func() { sr.Engine = stop() }()
+			defer func() { sr.Remote = stop() }()
 			opts.Workers = p.Config.Spark.Parallelism
 		}
 		res, err := st.Run(ctx, opts)

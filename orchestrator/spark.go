@@ -8,7 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"sync/atomic"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spotlake/spotlake/providers/compute/spark"
@@ -38,7 +39,7 @@ func (p *Pipeline) ingestOptions(day time.Time, runID string, force bool, worker
 // output goes to a log file under the state folder, and also to stderr in
 // an EMR step (here), where it becomes the step's log. stop says where the
 // tasks ran, for the stage's report.
-func (p *Pipeline) sparkIngest(ctx context.Context, st *ingest.Stage, day time.Time, runID string, here bool) (stop func() string, err error) {
+func (p *Pipeline) sparkIngest(ctx context.Context, st *ingest.Stage, day time.Time, runID string, here bool) (stop func() *Remote, err error) {
 	if p.Config.Path == "" {
 		return nil, fmt.Errorf("engine spark: the executors read the config from a file, and this pipeline's config has none")
 	}
@@ -75,19 +76,38 @@ func (p *Pipeline) sparkIngest(ctx context.Context, st *ingest.Stage, day time.T
 	p.Log.Info("spark driver ready", "application", d.App)
 	ex := &sparkExecutor{d: d}
 	st.Exec = ex
-	return func() string {
+	return func() *Remote {
 		if err := d.Close(); err != nil {
 			p.Log.Warn("spark driver", "error", err, "log", logPath)
 		}
 		f.Close()
-		return fmt.Sprintf("spark %s on %s: %d tasks", d.App, sc.Master, ex.tasks.Load())
+		ex.mu.Lock()
+		defer ex.mu.Unlock()
+		return &Remote{Engine: "spark", App: d.App, Master: sc.Master, Log: logPath, Tasks: ex.tasks, CPUSeconds: ex.cpu, PeakRSSMiB: ex.peak}
 	}, nil
+}
+
+// Remote is where a stage's tasks ran when not in this process (engine
+// spark), and what the task processes used: the driver's and executors'
+// own JVMs are not counted.
+type Remote struct {
+	Engine     string  `json:"engine"`
+	App        string  `json:"app"`
+	Master     string  `json:"master"`
+	Log        string  `json:"log"`
+	Tasks      int64   `json:"tasks"`
+	CPUSeconds float64 `json:"cpu_seconds"`  // summed over the task processes
+	PeakRSSMiB float64 `json:"peak_rss_mib"` // the largest task process
 }
 
 // sparkExecutor sends ingest tasks to the Spark driver.
 type sparkExecutor struct {
-	d     *spark.Driver
-	tasks atomic.Int64 // answered by an executor
+	d *spark.Driver
+
+	mu    sync.Mutex
+	tasks int64   // answered by an executor
+	cpu   float64 // their CPU seconds
+	peak  float64 // the largest one's peak RSS, MiB
 }
 
 func (e *sparkExecutor) Ingest(ctx context.Context, t ingest.Task) (ingest.TaskResult, error) {
@@ -99,11 +119,15 @@ func (e *sparkExecutor) Ingest(ctx context.Context, t ingest.Task) (ingest.TaskR
 	if err != nil {
 		return ingest.TaskResult{}, fmt.Errorf("on spark: %w", err)
 	}
-	e.tasks.Add(1)
 	var res ingest.TaskResult
 	if err := json.Unmarshal(out, &res); err != nil {
 		return ingest.TaskResult{}, fmt.Errorf("on spark: the executor's answer is not a task result (%v): %.300q", err, out)
 	}
+	e.mu.Lock()
+	e.tasks++
+	e.cpu += res.CPUSeconds
+	e.peak = max(e.peak, res.PeakRSSMiB)
+	e.mu.Unlock()
 	return res, nil
 }
 
@@ -118,5 +142,11 @@ func (p *Pipeline) IngestTask(ctx context.Context, day time.Time, runID string, 
 	if err != nil {
 		return ingest.TaskResult{}, err
 	}
-	return st.RunTask(ctx, t, p.ingestOptions(day, runID, false, 1)), nil
+	res := st.RunTask(ctx, t, p.ingestOptions(day, runID, false, 1))
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		res.CPUSeconds = time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+		res.PeakRSSMiB = float64(ru.Maxrss) / 1024 // KiB on Linux
+	}
+	return res, nil
 }

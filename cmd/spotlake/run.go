@@ -270,8 +270,9 @@ func printReport(g *globals, r orchestrator.RunReport) {
 				fmt.Fprintf(w, "    %-12s %8d %10d %8d %8d\n", n, sr.Objects, sr.Rows, sr.Rejects, sr.Failed)
 			}
 		}
-		if s.Engine != "" {
-			fmt.Fprintf(w, "    ran on %s\n", s.Engine)
+		if r := s.Remote; r != nil {
+			fmt.Fprintf(w, "    ran on %s %s (%s): %d tasks, %.1f CPU-s in the task processes, the largest %.0f MiB; driver log %s\n",
+				r.Engine, r.App, r.Master, r.Tasks, r.CPUSeconds, r.PeakRSSMiB, r.Log)
 		}
 		for _, f := range s.Failures {
 			fmt.Fprintf(w, "    FAILED [%s] %s: %s\n", f.Source, f.Object, f.Error)

@@ -68,7 +68,7 @@ func TestSparkEngineMatchesEmbedded(t *testing.T) {
 		}
 		sparkOut = out
 	}
-	ranOn := regexp.MustCompile(`ran on spark local-\S+ on local\[2\]: (\d+) tasks`).FindStringSubmatch(sparkOut)
+	ranOn := regexp.MustCompile(`ran on spark local-\S+ \(local\[2\]\): (\d+) tasks, [0-9.]+ CPU-s`).FindStringSubmatch(sparkOut)
 	if ranOn == nil {
 		t.Fatalf("the spark run does not say where it ran:\n%s", sparkOut)
 	}

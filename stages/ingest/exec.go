@@ -27,6 +27,9 @@ type TaskResult struct {
 	EventFiles  []string    `json:"event_files"`
 	RejectFiles []string    `json:"reject_files"`
 	Error       string      `json:"error,omitempty"`
+	// What the task's process used (set by the process that ran it).
+	CPUSeconds float64 `json:"cpu_seconds,omitempty"`
+	PeakRSSMiB float64 `json:"peak_rss_mib,omitempty"`
 }
 
 // Executor runs ingest tasks outside this process (engine spark: each on a

@@ -36,7 +36,12 @@ type childResult struct {
 	// the heap grow to under GOMEMLIMIT. Go heap only (DuckDB's C++ memory is
 	// not in it).
 	PeakLiveHeapMiB float64 `json:"peak_live_heap_mib"`
-	Error           string  `json:"error,omitempty"`
+	// Engine spark: what the task processes used, by their own rusage
+	// (they are not the child's waited-for descendants, so its rusage
+	// misses them).
+	TaskCPUS       float64 `json:"task_cpu_s,omitempty"`
+	TaskPeakRSSMiB float64 `json:"task_peak_rss_mib,omitempty"`
+	Error          string  `json:"error,omitempty"`
 }
 
 // childSpec is how the parent starts a child: `<exe> -child <engine> ...`.
@@ -235,6 +240,9 @@ func runSpotlake(c *corpus, s childSpec) (childResult, error) {
 	}
 	st := reps[0].Stages[0]
 	res.Rows, res.Lines, res.Rejects, res.Objects = st.Rows, st.Lines, st.Rejects, st.Objects
+	if st.Remote != nil {
+		res.TaskCPUS, res.TaskPeakRSSMiB = st.Remote.CPUSeconds, st.Remote.PeakRSSMiB
+	}
 	if st.Status != orchestrator.StatusSucceeded {
 		return res, fmt.Errorf("ingest %s: %s %v", st.Status, st.Message, st.Failures)
 	}

@@ -338,6 +338,8 @@ func measure(exe, out, manifest string, c *corpus, engine string, threads int, o
 	}
 	r.Rows, r.Rejects, r.InnerS, r.OutFiles, r.OutMB = cr.Rows, cr.Rejects, cr.Seconds, cr.Files, cr.OutMB
 	r.PeakLiveMiB = cr.PeakLiveHeapMiB
+	r.CPUS += cr.TaskCPUS
+	r.PeakRSSMiB = max(r.PeakRSSMiB, cr.TaskPeakRSSMiB)
 	if r.WallS > 0 {
 		r.MBps = r.InputMB / r.WallS
 		r.EventsPerS = float64(r.Rows) / r.WallS
@@ -409,6 +411,7 @@ func (rep *Report) print(w io.Writer) {
 		}
 		tw.Flush()
 		fmt.Fprintln(w, "(MB = 10^6 bytes of input; goal: MB per CPU-s ratio >= 1, spotlake peak RSS < 1024 MiB)")
+		fmt.Fprintln(w, "(spark: CPU is Spark's JVM and Python plus the task processes' own; peak RSS is the larger of the driver side and the largest task process)")
 	}
 	if rep.MemCheck {
 		fmt.Fprintln(w)
