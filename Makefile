@@ -6,7 +6,7 @@ VENV := .venv
 BIN := bin/spotlake
 GOFLAGS_TEST ?= -count=1 -timeout 30m
 
-.PHONY: all build demo test test-go venv chromium java spark-jars bench bench-go bench-ingest bench-detect bench-cache lint fmt clean
+.PHONY: all build demo test test-go venv chromium java spark-jars bench bench-go bench-ingest bench-spark bench-detect bench-cache lint fmt clean
 
 all: build
 
@@ -68,7 +68,7 @@ test: venv chromium spark-jars lint
 
 # Go benchmarks beside the code, then spotlake's ingest against DuckDB on
 # the same generated corpus (1 GiB per format; cached in .cache/bench).
-bench: bench-go bench-ingest bench-detect bench-cache
+bench: bench-go bench-ingest bench-spark bench-detect bench-cache
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./stages/...
@@ -76,6 +76,11 @@ bench-go:
 BENCH_SIZE ?= 1GiB
 bench-ingest:
 	$(GO) run ./stages/ingest/benchcmp -size $(BENCH_SIZE) -formats cowrie,vpcflow -threads 1
+
+# engine spark against the embedded engine on the same corpus, on local
+# Spark with 2 executor slots: what one machine pays for the scale-out path.
+bench-spark: build venv
+	$(GO) run ./stages/ingest/benchcmp -size $(BENCH_SIZE) -formats cowrie,vpcflow -threads 2 -engines spotlake,spark -spotlake-bin $(BIN)
 
 # Detection quality and speed on a generated day with planted anomalies:
 # per-kind recall@2k, precision, LDA size and fit time, scoring rate.
