@@ -86,10 +86,15 @@ func TestTinyRun(t *testing.T) {
 	if len(rep.Ratios) != 4 {
 		t.Errorf("%d ratios, want 4", len(rep.Ratios))
 	}
+	for _, r := range rep.Ratios {
+		if r.Against != "duckdb" || r.CPUEfficiency <= 0 {
+			t.Errorf("ratio %+v: want one against duckdb", r)
+		}
+	}
 	// The table and the JSON both render.
 	var txt bytes.Buffer
 	rep.print(&txt)
-	if !strings.Contains(txt.String(), "spotlake/duckdb") || strings.Contains(txt.String(), "FAILED") {
+	if !strings.Contains(txt.String(), "spotlake (embedded) over") || strings.Contains(txt.String(), "FAILED") {
 		t.Errorf("table:\n%s", txt.String())
 	}
 	if _, err := json.Marshal(rep); err != nil {
