@@ -6,9 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
 	"github.com/spotlake/spotlake/orchestrator/config"
 	"github.com/spotlake/spotlake/providers/aws/awstest"
 	"github.com/spotlake/spotlake/providers/objstore"
@@ -20,11 +17,8 @@ import (
 func TestLockRunCancelledWhenLockLost(t *testing.T) {
 	m := awstest.Start(t)
 	ctx := context.Background()
-	cfg := m.Config(t)
-	if _, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("lake")}); err != nil {
-		t.Fatal(err)
-	}
-	books, err := objstore.NewS3(ctx, "s3://lake/warehouse/_spotlake/p", cfg)
+	m.Bucket(t, "lake")
+	books, err := objstore.NewS3(ctx, "s3://lake/warehouse/_spotlake/p", m.Config(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,28 +9,30 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
 	"github.com/spotlake/spotlake/orchestrator"
 	"github.com/spotlake/spotlake/providers/aws/awstest"
 	"github.com/spotlake/spotlake/providers/objstore"
 )
 
+// lockStore is the bookkeeping store of a pipeline on moto's S3, where the
+// run lock lives.
+func lockStore(t *testing.T) *objstore.S3 {
+	t.Helper()
+	m := awstest.Start(t)
+	m.Bucket(t, "lake")
+	store, err := objstore.NewS3(context.Background(), "s3://lake/warehouse/_spotlake/p", m.Config(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store
+}
+
 // The run lock on S3: one holder at a time across machines, the holder's
 // details for whoever finds it taken, renewal while held, and takeover of
 // a lock whose holder died.
 func TestRemoteLock(t *testing.T) {
-	m := awstest.Start(t)
 	ctx := context.Background()
-	cfg := m.Config(t)
-	if _, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("lake")}); err != nil {
-		t.Fatal(err)
-	}
-	store, err := objstore.NewS3(ctx, "s3://lake/warehouse/_spotlake/p", cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := lockStore(t)
 	a := orchestrator.LockInfo{PID: 1, Host: "cron-host", RunID: "rA", Command: "run", Since: time.Now()}
 	b := orchestrator.LockInfo{PID: 2, Host: "laptop", RunID: "rB", Command: "stage run ingest", Since: time.Now()}
 	lease := 600 * time.Millisecond
@@ -105,16 +107,8 @@ func (s lostResponse) PutIfAbsent(ctx context.Context, key string, data []byte) 
 // A retried lock put that finds its own first attempt holds the lock, not
 // "locked by" itself.
 func TestRemoteLockOwnRetriedPut(t *testing.T) {
-	m := awstest.Start(t)
 	ctx := context.Background()
-	cfg := m.Config(t)
-	if _, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("lake")}); err != nil {
-		t.Fatal(err)
-	}
-	store, err := objstore.NewS3(ctx, "s3://lake/warehouse/_spotlake/p", cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := lockStore(t)
 	a := orchestrator.LockInfo{PID: 1, Host: "cron-host", RunID: "rA", Command: "run", Since: time.Now()}
 	la, err := orchestrator.AcquireRemoteLock(ctx, lostResponse{store}, "p", a, time.Minute, false, nil)
 	if err != nil {
@@ -133,16 +127,8 @@ func TestRemoteLockOwnRetriedPut(t *testing.T) {
 // one takes it over; a holder whose lock was taken over while it stalled
 // neither renews over the new holder nor deletes its lock.
 func TestRemoteLockTakeover(t *testing.T) {
-	m := awstest.Start(t)
 	ctx := context.Background()
-	cfg := m.Config(t)
-	if _, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("lake")}); err != nil {
-		t.Fatal(err)
-	}
-	store, err := objstore.NewS3(ctx, "s3://lake/warehouse/_spotlake/p", cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := lockStore(t)
 	dead := `{"pid":9,"host":"gone","run_id":"rDead","command":"run","since":"2026-11-22T00:00:00Z","expires":"2026-11-22T00:01:00Z"}`
 	if err := store.Put(ctx, "lock.json", []byte(dead)); err != nil {
 		t.Fatal(err)

@@ -13,8 +13,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/iceberg-go/table"
-
 	"github.com/spotlake/spotlake/orchestrator"
 	"github.com/spotlake/spotlake/orchestrator/config"
 	"github.com/spotlake/spotlake/orchestrator/testutil"
@@ -85,8 +83,8 @@ func TestSparkEngineMatchesEmbedded(t *testing.T) {
 		}
 		defer pl.Close()
 		events = testutil.Strings(t, testutil.LoadTable(t, pl, schemas.Events), "event_id")
-		rejects = rows(t, testutil.LoadTable(t, pl, schemas.EventsRejected), "object", "line_offset", "error")
-		ledger = rows(t, testutil.LoadTable(t, pl, schemas.IngestFiles), "source", "object", "status", "lines", "rows", "rejects", "checksum")
+		rejects = testutil.Rows(t, testutil.LoadTable(t, pl, schemas.EventsRejected), "object", "line_offset", "error")
+		ledger = testutil.Rows(t, testutil.LoadTable(t, pl, schemas.IngestFiles), "source", "object", "status", "lines", "rows", "rejects", "checksum")
 		return
 	}
 	e1, r1, l1 := read(emb)
@@ -126,36 +124,4 @@ func TestSparkEngineMissingSubmit(t *testing.T) {
 	if code != ExitStageFailed || !strings.Contains(out+errs, "spark.submit") {
 		t.Fatalf("missing spark-submit: exit %d\n%s\n%s", code, out, errs)
 	}
-}
-
-// rows reads columns of a table as sorted "a|b|c" strings.
-func rows(t *testing.T, tbl *table.Table, cols ...string) []string {
-	t.Helper()
-	if tbl.CurrentSnapshot() == nil {
-		return nil
-	}
-	_, recs, err := tbl.Scan(table.WithSelectedFields(cols...)).ToArrowRecords(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for rec, err := range recs {
-		if err != nil {
-			t.Fatal(err)
-		}
-		idx := map[string]int{}
-		for i, f := range rec.Schema().Fields() {
-			idx[f.Name] = i
-		}
-		for i := 0; i < int(rec.NumRows()); i++ {
-			var parts []string
-			for _, c := range cols {
-				parts = append(parts, rec.Column(idx[c]).(interface{ ValueStr(int) string }).ValueStr(i))
-			}
-			out = append(out, strings.Join(parts, "|"))
-		}
-		rec.Release()
-	}
-	slices.Sort(out)
-	return out
 }

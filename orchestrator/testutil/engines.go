@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -248,4 +250,37 @@ func SparkSubmit(t testing.TB) string {
 		needed(t, "spark-submit", p, "venv")
 	}
 	return p
+}
+
+// Rows reads columns of a table as sorted "a|b|c" strings, each value
+// as Arrow prints it.
+func Rows(t testing.TB, tbl *table.Table, cols ...string) []string {
+	t.Helper()
+	if tbl.CurrentSnapshot() == nil {
+		return nil
+	}
+	_, recs, err := tbl.Scan(table.WithSelectedFields(cols...)).ToArrowRecords(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for rec, err := range recs {
+		if err != nil {
+			t.Fatal(err)
+		}
+		idx := map[string]int{}
+		for i, f := range rec.Schema().Fields() {
+			idx[f.Name] = i
+		}
+		for i := 0; i < int(rec.NumRows()); i++ {
+			var parts []string
+			for _, c := range cols {
+				parts = append(parts, rec.Column(idx[c]).(interface{ ValueStr(int) string }).ValueStr(i))
+			}
+			out = append(out, strings.Join(parts, "|"))
+		}
+		rec.Release()
+	}
+	slices.Sort(out)
+	return out
 }

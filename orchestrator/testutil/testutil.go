@@ -14,8 +14,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/iceberg-go/table"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/spotlake/spotlake/orchestrator"
 	"github.com/spotlake/spotlake/orchestrator/config"
@@ -178,10 +176,7 @@ func AWSProject(t testing.TB, m *awstest.Moto, examples string, edit func(string
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := s3.NewFromConfig(m.Config(t), func(o *s3.Options) { o.UsePathStyle = true })
-	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("lake")}); err != nil {
-		t.Fatal(err)
-	}
+	m.Bucket(t, "lake")
 	// The nodes' binary: a small stand-in, not the test binary.
 	bin := filepath.Join(dir, "spotlake-linux")
 	if err := os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755); err != nil {

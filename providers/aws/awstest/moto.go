@@ -15,6 +15,7 @@ import (
 	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	spaws "github.com/spotlake/spotlake/providers/aws"
 )
@@ -112,4 +113,13 @@ func freePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Bucket creates an S3 bucket in the emulator.
+func (m *Moto) Bucket(t testing.TB, name string) {
+	t.Helper()
+	c := s3.NewFromConfig(m.Config(t), func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: sdkaws.String(name)}); err != nil {
+		t.Fatalf("awstest: create bucket %s: %v", name, err)
+	}
 }
