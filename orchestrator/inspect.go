@@ -233,13 +233,20 @@ func (p *Pipeline) Plan(ctx context.Context, day time.Time) (*Plan, error) {
 			if r.Task != nil {
 				nodes += r.Task.Count
 			}
-			pl.Clusters = append(pl.Clusters, ClusterPlan{Role: role, Where: "EMR", InstanceType: r.Core.InstanceTypes[0], InstanceCount: nodes, MaxRuntime: r.MaxRuntime.String()})
+			cp := ClusterPlan{Role: role, Where: "EMR", InstanceType: r.Core.InstanceTypes[0], InstanceCount: nodes, MaxRuntime: r.MaxRuntime.String()}
+			if role == "ingest" && p.Config.Engine == "spark" {
+				cp.Note = fmt.Sprintf("objects on the cluster's Spark (%s), %d at once", p.Config.Spark.Master, p.Config.Spark.Parallelism)
+			}
+			pl.Clusters = append(pl.Clusters, cp)
 		}
 		if prices, err := pricing.Load(p.Config.State); err == nil {
 			if est, err := EstimateRun(p.Config, prices); err == nil {
 				pl.AddCost(est)
 			}
 		}
+	} else if p.Config.Engine == "spark" {
+		pl.Clusters = append(pl.Clusters, ClusterPlan{Role: "ingest", Where: "Spark " + p.Config.Spark.Master + " (engine spark)", InstanceCount: 1,
+			Note: fmt.Sprintf("%d objects at once, started with %s", p.Config.Spark.Parallelism, p.Config.Spark.Submit)})
 	} else {
 		pl.Clusters = append(pl.Clusters, ClusterPlan{Role: "ingest", Where: "this machine (embedded engine)", InstanceCount: 1, Note: fmt.Sprintf("%d workers", p.Config.Ingest.Workers)})
 	}

@@ -58,6 +58,9 @@ func TestSparkEngineMatchesEmbedded(t *testing.T) {
 	}
 	emb, spk := project("embedded"), project("spark")
 
+	if code, out, errs := cli(t, "--config", spk.Config.Path, "plan", "--date", "2026-11-21"); code != ExitOK || !strings.Contains(out, "Spark local[2] (engine spark) (3 objects at once") {
+		t.Errorf("plan with engine spark: %d\n%s\n%s", code, out, errs)
+	}
 	var sparkOut string
 	for _, p := range []*testutil.Project{emb, spk} {
 		code, out, errs := cli(t, "--config", p.Config.Path, "stage", "run", "ingest", "--date", "2026-11-21")
