@@ -102,37 +102,57 @@ func (p *Pipeline) UploadArtifacts(ctx context.Context) (Artifacts, error) {
 			return Artifacts{}, err
 		}
 	}
-	bin, err := os.ReadFile(exe)
-	if err != nil {
-		return Artifacts{}, fmt.Errorf("read the spotlake binary: %w", err)
-	}
 	cfg, err := os.ReadFile(p.Config.Path)
 	if err != nil {
 		return Artifacts{}, fmt.Errorf("read the config: %w", err)
 	}
-	put := func(dir, ext string, b []byte) (string, error) {
-		sum := sha256.Sum256(b)
+	// Content-addressed: an artifact already there is not uploaded again.
+	put := func(dir, ext string, sum []byte, upload func(key string) error) (string, error) {
 		key := dir + "/" + hex.EncodeToString(sum[:8]) + ext
-		if rc, err := st.Open(ctx, key); err == nil {
-			rc.Close()
-			return strings.TrimSuffix(st.URL(), "/") + "/" + key, nil
+		url := strings.TrimSuffix(st.URL(), "/") + "/" + key
+		if ok, err := st.Exists(ctx, key); err != nil {
+			return "", err
+		} else if ok {
+			return url, nil
 		}
-		if err := st.Put(ctx, key, b); err != nil {
+		if err := upload(key); err != nil {
 			return "", fmt.Errorf("upload %s: %w", key, err)
 		}
-		return strings.TrimSuffix(st.URL(), "/") + "/" + key, nil
+		return url, nil
+	}
+	putBytes := func(dir, ext string, b []byte) (string, error) {
+		sum := sha256.Sum256(b)
+		return put(dir, ext, sum[:], func(key string) error { return st.Put(ctx, key, b) })
+	}
+	// The binary (about 150 MB) is hashed and uploaded as a stream.
+	binSum, err := fileSHA256(exe)
+	if err != nil {
+		return Artifacts{}, fmt.Errorf("read the spotlake binary: %w", err)
 	}
 	var a Artifacts
-	if a.Binary, err = put("bin", "-spotlake", bin); err != nil {
+	if a.Binary, err = put("bin", "-spotlake", binSum, func(key string) error { return st.PutFile(ctx, key, exe) }); err != nil {
 		return a, err
 	}
-	if a.Config, err = put("config", ".yaml", cfg); err != nil {
+	if a.Config, err = putBytes("config", ".yaml", cfg); err != nil {
 		return a, err
 	}
-	if a.Bootstrap, err = put("bootstrap", ".sh", emr.BootstrapScript); err != nil {
+	if a.Bootstrap, err = putBytes("bootstrap", ".sh", emr.BootstrapScript); err != nil {
 		return a, err
 	}
 	return a, nil
+}
+
+func fileSHA256(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return nil, err
+	}
+	return h.Sum(nil), nil
 }
 
 // CreatedBy names who starts a cluster, for its tags.

@@ -98,6 +98,11 @@ func TestRunOnEMR(t *testing.T) {
 	if err != nil || len(objs.Contents) != 3 {
 		t.Fatalf("artifacts: %v %v", objs, err)
 	}
+	uploaded := map[string]time.Time{}
+	for _, o := range objs.Contents {
+		uploaded[aws.ToString(o.Key)] = aws.ToTime(o.LastModified)
+	}
+	time.Sleep(1100 * time.Millisecond) // S3 times have a second's resolution
 
 	// A failing day: the ml cluster's detect step fails; oa never runs.
 	fake.Script(emrfake.Completes(1), emrfake.StepFails(2, 0, types.FailureDetails{Reason: aws.String("out of memory"), Message: aws.String("exit 137")}))
@@ -106,6 +111,16 @@ func TestRunOnEMR(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = reps[0]
+	// The second run found its artifacts and uploaded nothing.
+	objs, err = client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("lake"), Prefix: aws.String("artifacts/")})
+	if err != nil || len(objs.Contents) != 3 {
+		t.Fatalf("artifacts after a second run: %v %v", objs, err)
+	}
+	for _, o := range objs.Contents {
+		if !aws.ToTime(o.LastModified).Equal(uploaded[aws.ToString(o.Key)]) {
+			t.Errorf("%s uploaded again", aws.ToString(o.Key))
+		}
+	}
 	names = names[:0]
 	for _, s := range r.Stages {
 		names = append(names, s.Name+":"+s.Status)

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -284,6 +285,41 @@ func (s *S3) DeleteIfMatch(ctx context.Context, key, version string) (bool, erro
 		return false, nil
 	}
 	return false, s.fail("delete-if-match", key, err)
+}
+
+// Exists reports whether key has an object, without reading it.
+func (s *S3) Exists(ctx context.Context, key string) (bool, error) {
+	k, err := s.key(key, false)
+	if err != nil {
+		return false, err
+	}
+	_, err = s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(k)})
+	if err == nil {
+		return true, nil
+	}
+	if notFound(err) {
+		return false, nil
+	}
+	return false, s.fail("head", key, err)
+}
+
+// PutFile uploads a local file to key without holding it in memory: in
+// parts, several at once, above the transfer manager's threshold (16 MiB),
+// so a large file (the spotlake binary) survives a failed part.
+func (s *S3) PutFile(ctx context.Context, key, path string) error {
+	k, err := s.key(key, false)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = transfermanager.New(s.client).UploadObject(ctx, &transfermanager.UploadObjectInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(k), Body: f,
+	})
+	return s.fail("upload", key, err)
 }
 
 // Delete implements Store.

@@ -1,10 +1,14 @@
 package objstore_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -183,5 +187,52 @@ func TestS3PutIfAbsentRace(t *testing.T) {
 	}
 	if wins.Load() != 1 {
 		t.Errorf("%d claimers won, want 1", wins.Load())
+	}
+}
+
+// TestS3PutFile: a file above the multipart threshold uploads in parts from
+// disk and reads back byte for byte; Exists sees it, and not a missing key.
+func TestS3PutFile(t *testing.T) {
+	m := awstest.Start(t)
+	cfg := m.Config(t)
+	ctx := context.Background()
+	newBucket(t, cfg, "art")
+	s, err := objstore.NewS3(ctx, "s3://art/spotlake", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 20<<20+12345) // 3 parts of 8 MiB
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range data {
+		data[i] = byte(r.Uint32())
+	}
+	path := filepath.Join(t.TempDir(), "spotlake")
+	if err := os.WriteFile(path, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.Exists(ctx, "bin/x"); err != nil || ok {
+		t.Fatalf("Exists before upload: %v, %v", ok, err)
+	}
+	if err := s.PutFile(ctx, "bin/x", path); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.Exists(ctx, "bin/x"); err != nil || !ok {
+		t.Fatalf("Exists after upload: %v, %v", ok, err)
+	}
+	rc, err := s.Open(ctx, "bin/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read back %d bytes (want %d), equal %v, %v", len(got), len(data), bytes.Equal(got, data), err)
+	}
+	objs, err := s.List(ctx, "bin/")
+	if err != nil || len(objs) != 1 || !strings.Contains(objs[0].ETag, "-") {
+		t.Errorf("a multipart upload's ETag ends in -N: %+v, %v", objs, err)
+	}
+	if err := s.PutFile(ctx, "bin/y", filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Error("PutFile of a missing file succeeded")
 	}
 }
