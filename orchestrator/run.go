@@ -309,9 +309,22 @@ func (p *Pipeline) stage(ctx context.Context, sr *StageReport, day time.Time, ru
 }
 
 // recordStage appends one row to the runs table.
+// stageMessage is the runs row's message: the stage's own, and where its
+// tasks ran when not in this process.
+func stageMessage(sr StageReport) string {
+	if r := sr.Remote; r != nil {
+		where := fmt.Sprintf("tasks on %s %s (%s): %d, %.1f CPU-s", r.Engine, r.App, r.Master, r.Tasks, r.CPUSeconds)
+		if sr.Message == "" {
+			return where
+		}
+		return sr.Message + "; " + where
+	}
+	return sr.Message
+}
+
 func (p *Pipeline) recordStage(ctx context.Context, runID string, day time.Time, sr StageReport, host string) error {
 	r := runRow{
-		runID: runID, stage: sr.Name, day: day, status: sr.Status, seconds: sr.Seconds, message: sr.Message, host: host,
+		runID: runID, stage: sr.Name, day: day, status: sr.Status, seconds: sr.Seconds, message: stageMessage(sr), host: host,
 		clusterType: p.Config.Provider, clusterSize: "this machine", clusterSeconds: sr.Seconds,
 		counts: true, objects: int64(sr.Objects), lines: sr.Lines, rows: sr.Rows, rejects: sr.Rejects, failed: int64(len(sr.Failures)),
 	}

@@ -77,7 +77,9 @@ func (p *Pipeline) sparkIngest(ctx context.Context, st *ingest.Stage, day time.T
 	ex := &sparkExecutor{d: d}
 	st.Exec = ex
 	return func() *Remote {
-		if err := d.Close(); err != nil {
+		if ctx.Err() != nil {
+			d.Kill() // interrupted: do not wait for tasks in flight
+		} else if err := d.Close(); err != nil {
 			p.Log.Warn("spark driver", "error", err, "log", logPath)
 		}
 		f.Close()

@@ -90,6 +90,17 @@ func TestSparkEngineMatchesEmbedded(t *testing.T) {
 		ledger = testutil.Rows(t, testutil.LoadTable(t, pl, schemas.IngestFiles), "source", "object", "status", "lines", "rows", "rejects", "checksum")
 		return
 	}
+	runRows := func(p *testutil.Project) []string {
+		pl, err := orchestrator.Open(ctx, p.Config, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pl.Close()
+		return testutil.Rows(t, testutil.LoadTable(t, pl, schemas.Runs), "stage", "message")
+	}
+	if rs := runRows(spk); len(rs) != 1 || !strings.Contains(rs[0], "tasks on spark local-") {
+		t.Errorf("the runs row does not say where the tasks ran: %v", rs)
+	}
 	e1, r1, l1 := read(emb)
 	e2, r2, l2 := read(spk)
 	if len(e1) == 0 || !slices.Equal(e1, e2) {

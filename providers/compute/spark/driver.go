@@ -295,6 +295,15 @@ func (d *Driver) Close() error {
 	return nil
 }
 
+// Kill stops the driver, its Python and its local executors at once (an
+// interrupted run): tasks in flight are abandoned, their files left for
+// the orphan cleanup.
+func (d *Driver) Kill() {
+	d.kill()
+	<-d.exited
+	os.RemoveAll(d.dir)
+}
+
 func (d *Driver) kill() {
 	if d.cmd != nil && d.cmd.Process != nil {
 		syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)

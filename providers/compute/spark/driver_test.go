@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -115,7 +116,8 @@ func TestDriverDies(t *testing.T) {
 		done <- err
 	}()
 	time.Sleep(2 * time.Second)
-	d.kill()
+	pgid := d.cmd.Process.Pid
+	d.Kill()
 	select {
 	case err := <-done:
 		if !errors.Is(err, ErrGone) {
@@ -124,7 +126,15 @@ func TestDriverDies(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("task of a killed driver still waiting")
 	}
-	d.Close()
+	// Nothing of it is left: spark-submit's JVM, the Python driver, the
+	// local executor's Python workers and the task's command.
+	deadline := time.Now().Add(10 * time.Second)
+	for syscall.Kill(-pgid, 0) == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("processes of a killed driver are still running")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 func TestStartErrors(t *testing.T) {
