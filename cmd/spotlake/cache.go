@@ -125,7 +125,11 @@ cache_days. Columns are those of the Iceberg tables (see schemas/README.md).
 
 When --from/--to name days older than the cache holds, the same table names
 are defined over the Iceberg tables' data files for those days instead, and
-query says so on stderr: slower, but nothing is out of reach.`,
+query says so on stderr: slower, but nothing is out of reach. Without
+--from/--to, the days the SQL names decide: its comparisons of input_day, day
+or event_time with a literal date or timestamp (DuckDB parses the SQL). A
+query that starts before the cache's oldest day reads from there; one that
+names only an upper bound older than the cache gets a note to pass --from.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runQuery(c.Context(), g, o) },
 	}
@@ -175,14 +179,18 @@ func runQuery(ctx context.Context, g *globals, o *queryOptions) error {
 	}
 	defer release()
 	db := snap.DB
+	held := "nothing"
+	if d := snap.Status.Days; len(d) > 0 {
+		held = d[0] + ".." + d[len(d)-1]
+	}
+	why := "the hot cache holds " + held
+	if from.IsZero() {
+		// No --from/--to: the days the SQL itself names decide.
+		from, to, why = sqlDays(ctx, g, snap, o.sql, held)
+	}
 	switch {
 	case !from.IsZero() && !snap.Status.Covers(from, to):
-		held := "nothing"
-		if d := snap.Status.Days; len(d) > 0 {
-			held = d[0] + ".." + d[len(d)-1]
-		}
-		fmt.Fprintf(g.stderr, "note: %s..%s is not all in the hot cache (it holds %s): reading the Iceberg tables directly, which is slower\n",
-			from.Format(time.DateOnly), to.Format(time.DateOnly), held)
+		fmt.Fprintf(g.stderr, "note: %s: reading %s..%s from the Iceberg tables directly, which is slower\n", why, from.Format(time.DateOnly), to.Format(time.DateOnly))
 		p, err := g.openPipeline(ctx)
 		if err != nil {
 			return err
@@ -202,6 +210,41 @@ func runQuery(ctx context.Context, g *globals, o *queryOptions) error {
 		return usagef("query: %v", err)
 	}
 	return printResult(g, o, res)
+}
+
+// sqlDays are the days to read from the Iceberg tables for a query given
+// no --from/--to: those its SQL names, when they start before the hot
+// cache's oldest day (zero otherwise), and the reason to say so. A query
+// that names only an upper bound older than the cache gets a note: reading
+// all of history unasked could be very slow.
+func sqlDays(ctx context.Context, g *globals, snap *cache.Snapshot, q, held string) (from, to time.Time, why string) {
+	days, err := cache.SQLDays(ctx, snap.DB, q)
+	if err != nil {
+		return // the query itself reports its syntax error
+	}
+	var oldest, newest time.Time
+	if d := snap.Status.Days; len(d) > 0 {
+		oldest, _ = time.Parse(time.DateOnly, d[0])
+		newest, _ = time.Parse(time.DateOnly, d[len(d)-1])
+	}
+	switch {
+	case !days.Lower.IsZero() && (oldest.IsZero() || days.Lower.Before(oldest)):
+		from, to = days.Lower, days.Upper
+		if to.IsZero() {
+			to = newest
+			if to.IsZero() {
+				to = time.Now().UTC().Truncate(24 * time.Hour)
+			}
+		}
+		if to.Before(from) {
+			to = from
+		}
+		why = fmt.Sprintf("the SQL names days from %s and the hot cache holds %s (--from/--to choose the days)", from.Format(time.DateOnly), held)
+	case days.Lower.IsZero() && !days.Upper.IsZero() && !oldest.IsZero() && days.Upper.Before(oldest):
+		fmt.Fprintf(g.stderr, "note: the SQL names days up to %s only, and the hot cache holds %s: pass --from (and --to) to read older days from the Iceberg tables\n",
+			days.Upper.Format(time.DateOnly), held)
+	}
+	return from, to, why
 }
 
 func printResult(g *globals, o *queryOptions, res *cache.Result) error {

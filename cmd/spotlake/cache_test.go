@@ -44,6 +44,11 @@ func TestCacheAndQuery(t *testing.T) {
 		t.Fatalf("query: %d %s %s", code, out, errs)
 	}
 	cached := res.Rows[0]["n"]
+	q20 := "SELECT source, count(*) AS n FROM events WHERE input_day = DATE '2026-11-20' GROUP BY 1 ORDER BY 1"
+	code, cached20, errs := cli(t, "--config", cfg, "--json", "query", "--sql", q20)
+	if code != ExitOK || errs != "" || !strings.Contains(cached20, `"n"`) {
+		t.Fatalf("query of day 1 in the cache: %d %s %s", code, cached20, errs)
+	}
 
 	// With the window shrunk to one day, day 1 is read from the tables and
 	// gives the same answer the cache gave.
@@ -51,8 +56,18 @@ func TestCacheAndQuery(t *testing.T) {
 		t.Fatalf("refresh --days 1: %d %s %s", code, out, errs)
 	}
 	code, out, errs = cli(t, "--config", cfg, "--json", "query", "--from", "2026-11-20", "--to", "2026-11-21", "--sql", q)
-	if code != ExitOK || !strings.Contains(errs, "reading the Iceberg tables directly") || json.Unmarshal([]byte(out), &res) != nil || res.Rows[0]["n"] != cached {
+	if code != ExitOK || !strings.Contains(errs, "reading 2026-11-20..2026-11-21 from the Iceberg tables directly") || json.Unmarshal([]byte(out), &res) != nil || res.Rows[0]["n"] != cached {
 		t.Fatalf("query of an uncached day: %d %s %s", code, out, errs)
+	}
+	// Without --from/--to, the days the SQL names decide: day 1 is read
+	// from the tables, with the same answer the cache gave.
+	code, out, errs = cli(t, "--config", cfg, "--json", "query", "--sql", q20)
+	if code != ExitOK || !strings.Contains(errs, "the SQL names days from 2026-11-20") || out != cached20 {
+		t.Fatalf("query naming an uncached day: %d %s %s (the cache said %s)", code, out, errs, cached20)
+	}
+	code, _, errs = cli(t, "--config", cfg, "query", "--sql", "SELECT count(*) FROM events WHERE input_day < DATE '2026-11-21'")
+	if code != ExitOK || !strings.Contains(errs, "pass --from") {
+		t.Fatalf("query naming only older days: %d %s", code, errs)
 	}
 	code, out, _ = cli(t, "--config", cfg, "query", "--csv", "--sql", "SELECT day, source, events FROM events_daily ORDER BY 1, 2")
 	if code != ExitOK || !strings.HasPrefix(out, "day,source,events\n2026-11-21,apache,") {
