@@ -163,7 +163,10 @@ func Start(ctx context.Context, o Options) (*Driver, error) {
 	first, err := r.ReadBytes('\n')
 	var hello reply
 	if err != nil || json.Unmarshal(first, &hello) != nil || !hello.Ready {
-		<-d.exited
+		select { // its output, up to its exit, says why
+		case <-d.exited:
+		case <-time.After(10 * time.Second):
+		}
 		return fail(fmt.Errorf("spark driver did not start: %v; its last output:\n%s", err, d.tail.String()))
 	}
 	d.App = hello.App
