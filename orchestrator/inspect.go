@@ -235,7 +235,7 @@ func (p *Pipeline) Plan(ctx context.Context, day time.Time) (*Plan, error) {
 			}
 			cp := ClusterPlan{Role: role, Where: "EMR", InstanceType: r.Core.InstanceTypes[0], InstanceCount: nodes, MaxRuntime: r.MaxRuntime.String()}
 			if role == "ingest" && p.Config.Engine == "spark" {
-				cp.Note = fmt.Sprintf("objects on the cluster's Spark (%s), %d at once", p.Config.Spark.Master, p.Config.Spark.Parallelism)
+				cp.Note = fmt.Sprintf("objects on the cluster's Spark (%s), %s at once", p.Config.Spark.Master, sparkParallelism(p.Config.Spark.Parallelism))
 			}
 			pl.Clusters = append(pl.Clusters, cp)
 		}
@@ -246,7 +246,7 @@ func (p *Pipeline) Plan(ctx context.Context, day time.Time) (*Plan, error) {
 		}
 	} else if p.Config.Engine == "spark" {
 		pl.Clusters = append(pl.Clusters, ClusterPlan{Role: "ingest", Where: "Spark " + p.Config.Spark.Master + " (engine spark)", InstanceCount: 1,
-			Note: fmt.Sprintf("%d objects at once, started with %s", p.Config.Spark.Parallelism, p.Config.Spark.Submit)})
+			Note: fmt.Sprintf("%s objects at once, started with %s", sparkParallelism(p.Config.Spark.Parallelism), p.Config.Spark.Submit)})
 	} else {
 		pl.Clusters = append(pl.Clusters, ClusterPlan{Role: "ingest", Where: "this machine (embedded engine)", InstanceCount: 1, Note: fmt.Sprintf("%d workers", p.Config.Ingest.Workers)})
 	}
@@ -276,4 +276,12 @@ func (p *Pipeline) DayDone(ctx context.Context, day time.Time) (bool, error) {
 		return false, err
 	}
 	return done, nil
+}
+
+// sparkParallelism says how many objects engine spark runs at once.
+func sparkParallelism(n int) string {
+	if n == 0 {
+		return "as many as Spark has cores"
+	}
+	return fmt.Sprint(n)
 }

@@ -275,13 +275,13 @@ func (p *Pipeline) stage(ctx context.Context, sr *StageReport, day time.Time, ru
 		opts := p.ingestOptions(day, runID, o.Force, p.Config.Ingest.Workers)
 		opts.Progress = o.Progress
 		if p.Config.Engine == "spark" {
-			stop, err := p.sparkIngest(ctx, st, day, runID, o.Here)
+			parallel, stop, err := p.sparkIngest(ctx, st, day, runID, o.Here)
 			if err != nil {
 				sr.Status, sr.Message = StatusFailed, err.Error()
 				break
 			}
 			defer func() { sr.Remote = stop() }()
-			opts.Workers = p.Config.Spark.Parallelism
+			opts.Workers = parallel
 		}
 		res, err := st.Run(ctx, opts)
 		if err != nil {

@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -38,24 +39,25 @@ func (p *Pipeline) ingestOptions(day time.Time, runID string, force bool, worker
 // ingest` with the same config, and returns what stops it. The driver's
 // output goes to a log file under the state folder, and also to stderr in
 // an EMR step (here), where it becomes the step's log. stop says where the
-// tasks ran, for the stage's report.
-func (p *Pipeline) sparkIngest(ctx context.Context, st *ingest.Stage, day time.Time, runID string, here bool) (stop func() *Remote, err error) {
+// tasks ran, for the stage's report. parallel is how many objects to send
+// at once: spark.parallelism, or Spark's default parallelism.
+func (p *Pipeline) sparkIngest(ctx context.Context, st *ingest.Stage, day time.Time, runID string, here bool) (parallel int, stop func() *Remote, err error) {
 	if p.Config.Path == "" {
-		return nil, fmt.Errorf("engine spark: the executors read the config from a file, and this pipeline's config has none")
+		return 0, nil, fmt.Errorf("engine spark: the executors read the config from a file, and this pipeline's config has none")
 	}
 	bin := p.Config.Spark.TaskBinary
 	if bin == "" {
 		if bin, err = os.Executable(); err != nil {
-			return nil, fmt.Errorf("engine spark: find this binary for the executors (set spark.task_binary): %w", err)
+			return 0, nil, fmt.Errorf("engine spark: find this binary for the executors (set spark.task_binary): %w", err)
 		}
 	}
 	logPath := filepath.Join(p.Config.State, "logs", fmt.Sprintf("spark-%s-ingest-%s.log", runID, day.Format("2006-01-02")))
 	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	f, err := os.Create(logPath)
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	var log io.Writer = f
 	if here {
@@ -71,12 +73,13 @@ func (p *Pipeline) sparkIngest(ctx context.Context, st *ingest.Stage, day time.T
 	})
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("engine spark: %w (log: %s)", err, logPath)
+		return 0, nil, fmt.Errorf("engine spark: %w (log: %s)", err, logPath)
 	}
-	p.Log.Info("spark driver ready", "application", d.App)
+	parallel = cmp.Or(sc.Parallelism, max(1, d.Parallelism))
+	p.Log.Info("spark driver ready", "application", d.App, "parallelism", parallel)
 	ex := &sparkExecutor{d: d}
 	st.Exec = ex
-	return func() *Remote {
+	return parallel, func() *Remote {
 		if ctx.Err() != nil {
 			d.Kill() // interrupted: do not wait for tasks in flight
 		} else if err := d.Close(); err != nil {

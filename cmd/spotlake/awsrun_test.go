@@ -264,7 +264,7 @@ func TestDailyRunOnAWSWithSparkEngine(t *testing.T) {
 	m := awstest.Start(t)
 	cfgPath, cfg, want := awsDay(t, m, func(y string) string {
 		y = strings.Replace(y, "engine: embedded", "engine: spark", 1)
-		return y + fmt.Sprintf("spark:\n  submit: %s\n  master: local[2]\n  parallelism: 2\n  conf:\n    spark.ui.enabled: \"false\"\n", submit)
+		return y + fmt.Sprintf("spark:\n  submit: %s\n  master: local[2]\n  conf:\n    spark.ui.enabled: \"false\"\n", submit)
 	})
 	if cfg.Engine != "spark" {
 		t.Fatalf("engine %q", cfg.Engine)

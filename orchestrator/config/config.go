@@ -117,7 +117,8 @@ type Spark struct {
 	// local, yarn with provider aws (the EMR cluster's).
 	Master string `yaml:"master"`
 	// Parallelism is how many objects are ingested at once across the
-	// executors (default: ingest.workers).
+	// executors (0, the default: Spark's default parallelism, the cores of
+	// the executors it has when the driver starts).
 	Parallelism int `yaml:"parallelism"`
 	// Conf are extra Spark settings, passed as --conf key=value.
 	Conf map[string]string `yaml:"conf"`

@@ -63,9 +63,6 @@ func (c *Config) Default() {
 	} else {
 		def(&sp.Master, "local[*]")
 	}
-	if sp.Parallelism == 0 {
-		sp.Parallelism = max(1, in.Workers)
-	}
 	if sp.StartTimeout.Duration == 0 {
 		sp.StartTimeout.Duration = 3 * time.Minute
 	}

@@ -177,8 +177,8 @@ func (c *Config) Validate() error {
 	if in.MemoryLimitMB < 64 {
 		add("ingest.memory_limit_mb", "must be at least 64")
 	}
-	if c.Spark.Parallelism < 1 {
-		add("spark.parallelism", "%d: must be at least 1", c.Spark.Parallelism)
+	if c.Spark.Parallelism < 0 {
+		add("spark.parallelism", "%d: must be at least 1 (or 0: Spark's default parallelism)", c.Spark.Parallelism)
 	}
 	if c.Spark.StartTimeout.Duration < 0 {
 		add("spark.start_timeout", "must not be negative")

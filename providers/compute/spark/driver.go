@@ -8,6 +8,7 @@ package spark
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	_ "embed"
 	"encoding/json"
@@ -37,7 +38,8 @@ type Options struct {
 	Master string
 	// Conf are extra Spark settings (--conf key=value).
 	Conf map[string]string
-	// Parallel is how many tasks run at once.
+	// Parallel is how many tasks the driver runs at once (0: as many as
+	// it is sent; the sender then bounds them, e.g. by Parallelism).
 	Parallel int
 	// Command is what an executor runs for a task: the input on its
 	// stdin, the output on its stdout, exit status 0 for success.
@@ -64,6 +66,9 @@ type Driver struct {
 	gone    chan struct{} // closed when it is
 	exited  chan struct{} // closed when the process has been waited for
 	App     string        // Spark's application id
+	// Parallelism is Spark's default parallelism when the driver started:
+	// the executors' cores (local[N]: N).
+	Parallelism int
 }
 
 type reply struct {
@@ -71,8 +76,9 @@ type reply struct {
 	Output string `json:"output"`
 	Error  string `json:"error"`
 	// The first line only.
-	Ready bool   `json:"ready"`
-	App   string `json:"app_id"`
+	Ready       bool   `json:"ready"`
+	App         string `json:"app_id"`
+	Parallelism int    `json:"parallelism"`
 }
 
 // ErrGone is the error of a request whose driver stopped.
@@ -123,7 +129,7 @@ func Start(ctx context.Context, o Options) (*Driver, error) {
 	for _, k := range keys {
 		args = append(args, "--conf", k+"="+o.Conf[k])
 	}
-	args = append(args, script, "--socket", sock, "--parallel", strconv.Itoa(max(1, o.Parallel)), "--command", string(command))
+	args = append(args, script, "--socket", sock, "--parallel", strconv.Itoa(cmp.Or(o.Parallel, 256)), "--command", string(command))
 	d.cmd = exec.Command(submit, args...)
 	d.cmd.Env = driverEnv(submit, o.Master)
 	// Its own process group: spark-submit's JVM starts the Python driver
@@ -169,7 +175,7 @@ func Start(ctx context.Context, o Options) (*Driver, error) {
 		}
 		return fail(fmt.Errorf("spark driver did not start: %v; its last output:\n%s", err, d.tail.String()))
 	}
-	d.App = hello.App
+	d.App, d.Parallelism = hello.App, hello.Parallelism
 	go d.read(r)
 	return d, nil
 }

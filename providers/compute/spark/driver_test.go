@@ -59,8 +59,8 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 // a cancelled task returns at once; Close stops the driver cleanly.
 func TestDriverRunsTasks(t *testing.T) {
 	d := start(t, 4)
-	if !strings.HasPrefix(d.App, "local-") {
-		t.Errorf("application id %q", d.App)
+	if !strings.HasPrefix(d.App, "local-") || d.Parallelism != 2 {
+		t.Errorf("application id %q, parallelism %d (local[2])", d.App, d.Parallelism)
 	}
 	ctx := context.Background()
 	var wg sync.WaitGroup
