@@ -146,6 +146,18 @@ func TestOAFindsPlantedAttacksAndAlertsOnce(t *testing.T) {
 			t.Errorf("no planted %s in the top of suspicious", kind)
 		}
 	}
+	// Every rare admin command, the world-writable setPermission included
+	// (its permission is read from attrs).
+	if want["rare_admin_command"] == 0 || byKind["rare_admin_command"] != want["rare_admin_command"] {
+		t.Errorf("rare admin commands found %d of %d", byKind["rare_admin_command"], want["rare_admin_command"])
+	}
+	writable := false
+	for _, s := range susp {
+		writable = writable || strings.Contains(s.reason, "writable by anyone (rwxrwxrwx)")
+	}
+	if !writable {
+		t.Error("no suspicious row for the world-writable setPermission")
+	}
 
 	// Rerun the stage: the alert is known, nothing is posted again.
 	again := oaReport(t, testutil.Run(t, pl, orchestrator.RunOptions{Stages: []string{orchestrator.StageOA}})[0])

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -435,4 +436,58 @@ func appendScores(f arrow.Field, b array.Builder, o Options, modelVersion string
 		}
 	}
 	return nil
+}
+
+// EventAttrs reads one attribute of the events of day that match where:
+// event id → the value of the first of keys the event's attrs have. It
+// reads only event_id and attrs, for the few events a heuristic needs an
+// attribute of (the attrs map is the costliest column to read for all).
+func EventAttrs(ctx context.Context, events *table.Table, day time.Time, where iceberg.BooleanExpression, keys ...string) (map[string]string, error) {
+	out := map[string]string{}
+	if events.CurrentSnapshot() == nil {
+		return out, nil
+	}
+	filter := iceberg.NewAnd(iceberg.EqualTo(iceberg.Reference("input_day"), iceberg.Date(day.Unix()/86400)), where)
+	_, recs, err := events.Scan(table.WithRowFilter(filter), table.WithSelectedFields("event_id", "attrs")).ToArrowRecords(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read events' attributes: %w", err)
+	}
+	for rec, err := range recs {
+		if err != nil {
+			return nil, fmt.Errorf("read events' attributes: %w", err)
+		}
+		var ids *array.String
+		var attrs *array.Map
+		for i, f := range rec.Schema().Fields() {
+			switch f.Name {
+			case "event_id":
+				ids, _ = rec.Column(i).(*array.String)
+			case "attrs":
+				attrs, _ = rec.Column(i).(*array.Map)
+			}
+		}
+		if ids == nil || attrs == nil {
+			rec.Release()
+			return nil, fmt.Errorf("read events' attributes: no event_id or attrs column")
+		}
+		mk, _ := attrs.Keys().(*array.String)
+		mv, _ := attrs.Items().(*array.String)
+		for i := 0; i < int(rec.NumRows()); i++ {
+			if !attrs.IsValid(i) || mk == nil || mv == nil {
+				continue
+			}
+			start, end := attrs.ValueOffsets(i)
+		keys:
+			for _, k := range keys {
+				for j := start; j < end; j++ {
+					if mk.Value(int(j)) == k && mv.IsValid(int(j)) {
+						out[strings.Clone(ids.Value(i))] = strings.Clone(mv.Value(int(j)))
+						break keys
+					}
+				}
+			}
+		}
+		rec.Release()
+	}
+	return out, nil
 }

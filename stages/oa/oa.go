@@ -18,6 +18,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
 
 	"github.com/spotlake/spotlake/providers/notify"
@@ -107,7 +108,16 @@ func (s *Stage) Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		defer engine.Close()
 	}
+	// The permissions HDFS events set live in attrs, read for those events
+	// only: a world-writable setPermission is an admin finding.
+	perms, err := detect.EventAttrs(ctx, s.Events, o.Day, iceberg.EqualTo(iceberg.Reference("event_type"), "setPermission"), "perm", "perms")
+	if err != nil {
+		return nil, err
+	}
 	if err := detect.ScanDay(ctx, s.Events, o.Day, func(r *words.Row) error {
+		if r.EventType == "setPermission" {
+			r.Perm = perms[r.EventID]
+		}
 		set.Observe(r)
 		if engine != nil {
 			return engine.Observe(r)

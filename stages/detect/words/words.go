@@ -50,6 +50,12 @@ type Row struct {
 
 	EventType, Action, Severity, App, Message, UserName, FilePath, DvcHost string
 
+	// Perm is the permission an HDFS setPermission event set (hdfs_audit's
+	// perm attribute, "owner:group:rwxrwxrwx"; Navigator's perms,
+	// "rwxrwxrwx"). It is not a column: the oa stage reads it from attrs for
+	// those events only. No recipe uses it.
+	Perm string
+
 	// Input is Cowrie's "input" attribute (attrs['input'], the command line
 	// typed), for cowrie.command.* rows; when it is "", the recipe reads the
 	// command from Message ("CMD: <input>").

@@ -78,8 +78,14 @@ func (s *Set) observeAdmin(r *words.Row) {
 		if sev == "" {
 			s.observeTableDelete(r, &sev, &reason)
 		}
+		if sev == "" {
+			s.observePermission(r, &sev, &reason)
+		}
 	case "hdfs_audit":
 		s.observeTableDelete(r, &sev, &reason)
+		if sev == "" {
+			s.observePermission(r, &sev, &reason)
+		}
 	case "syslog":
 		if r.App != "sudo" {
 			return
@@ -180,4 +186,40 @@ func (s *Set) observeTableDelete(r *words.Row, sev, reason *string) {
 		return
 	}
 	*sev, *reason = SeverityMedium, fmt.Sprintf("%s deleted the whole table folder /user/hive/warehouse/%s", r.UserName, rest)
+}
+
+// observePermission flags a setPermission that lets anyone write: others
+// get w, without the sticky bit that makes shared temporary folders safe.
+func (s *Set) observePermission(r *words.Row, sev, reason *string) {
+	if r.EventType != "setPermission" || r.Action == "denied" || !worldWritable(r.Perm) {
+		return
+	}
+	path := strings.TrimSuffix(r.FilePath, "/")
+	if path == "" || temporary(path[strings.LastIndexByte(path, '/')+1:]) || strings.HasPrefix(path, "/tmp") {
+		return
+	}
+	*sev, *reason = SeverityMedium, fmt.Sprintf("%s made %s writable by anyone (%s)", r.UserName, path, r.Perm)
+	if hour := r.Time.UTC().Hour(); afterHours(hour) {
+		*sev, *reason = SeverityHigh, *reason+fmt.Sprintf(", after hours (%02d:%02d UTC)", hour, r.Time.UTC().Minute())
+	}
+}
+
+// worldWritable reads a permission as HDFS logs it: symbolic, possibly
+// after owner:group: ("hive:hdfs:rwxrwxrwx"), or octal ("777", "1777").
+func worldWritable(perm string) bool {
+	mode := perm[strings.LastIndexByte(perm, ':')+1:]
+	switch {
+	case len(mode) == 9 || len(mode) == 10: // rwxrwxrwx, or drwxrwxrwx
+		mode = mode[len(mode)-9:]
+		return mode[7] == 'w' && mode[8] != 't' && mode[8] != 'T'
+	case len(mode) == 3 || len(mode) == 4:
+		for _, c := range mode {
+			if c < '0' || c > '7' {
+				return false
+			}
+		}
+		sticky := len(mode) == 4 && (mode[0]-'0')&1 != 0
+		return (mode[len(mode)-1]-'0')&2 != 0 && !sticky
+	}
+	return false
 }

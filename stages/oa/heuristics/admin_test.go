@@ -26,6 +26,14 @@ func TestAdminCommands(t *testing.T) {
 		{"auditd stopped", words.Row{Format: "syslog", App: "sudo", DvcHost: "db-1", Time: noon, Message: "bob : TTY=pts/1 ; PWD=/home/bob ; USER=root ; COMMAND=/bin/systemctl stop auditd"}, SeverityHigh},
 		{"reading shadow is routine here", words.Row{Format: "syslog", App: "sudo", DvcHost: "db-1", Time: noon, Message: "bob : TTY=pts/1 ; PWD=/home/bob ; USER=root ; COMMAND=/bin/cat /etc/shadow"}, ""},
 		{"not sudo", words.Row{Format: "syslog", App: "bash", DvcHost: "db-1", Time: noon, Message: "COMMAND=iptables -F"}, ""},
+		{"world-writable table at night", words.Row{Format: "navigator", UserName: "lena", Time: night, EventType: "setPermission", Action: "allowed", FilePath: "/user/hive/warehouse/sales.db/orders", Perm: "rwxrwxrwx"}, SeverityHigh},
+		{"world-writable, hdfs audit, octal", words.Row{Format: "hdfs_audit", UserName: "bob", Time: noon, EventType: "setPermission", Action: "allowed", FilePath: "/data/raw/crm", Perm: "bob:hdfs:0777"}, SeverityMedium},
+		{"group-writable is routine", words.Row{Format: "hdfs_audit", UserName: "hive", Time: night, EventType: "setPermission", Action: "allowed", FilePath: "/user/hive/warehouse/finance.db/ledger", Perm: "hive:hdfs:rwxrwx---"}, ""},
+		{"sticky shared folder", words.Row{Format: "hdfs_audit", UserName: "hdfs", Time: noon, EventType: "setPermission", Action: "allowed", FilePath: "/apps/shared", Perm: "hdfs:hdfs:rwxrwxrwt"}, ""},
+		{"sticky octal", words.Row{Format: "hdfs_audit", UserName: "hdfs", Time: noon, EventType: "setPermission", Action: "allowed", FilePath: "/apps/shared", Perm: "1777"}, ""},
+		{"under /tmp", words.Row{Format: "hdfs_audit", UserName: "etl", Time: noon, EventType: "setPermission", Action: "allowed", FilePath: "/tmp/hive/etl", Perm: "etl:hdfs:rwxrwxrwx"}, ""},
+		{"denied setPermission", words.Row{Format: "hdfs_audit", UserName: "eve", Time: noon, EventType: "setPermission", Action: "denied", FilePath: "/data/raw/crm", Perm: "eve:hdfs:rwxrwxrwx"}, ""},
+		{"no permission read", words.Row{Format: "navigator", UserName: "lena", Time: night, EventType: "setPermission", Action: "allowed", FilePath: "/user/hive/warehouse/sales.db/orders"}, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
