@@ -281,7 +281,7 @@ func (p *Pipeline) DayDone(ctx context.Context, day time.Time) (bool, error) {
 // sparkParallelism says how many objects engine spark runs at once.
 func sparkParallelism(n int) string {
 	if n == 0 {
-		return "as many as Spark has cores"
+		return "as many as Spark has cores for"
 	}
 	return fmt.Sprint(n)
 }

@@ -17,6 +17,13 @@ import (
 	"github.com/spotlake/spotlake/stages/ingest"
 )
 
+// SparkQueue is how many objects engine spark sends at once when
+// spark.parallelism is 0: in effect all of them. Spark queues what its
+// executors cannot take yet, and on YARN with dynamic allocation (EMR's
+// default) pending tasks are what make it add executors; its default
+// parallelism when the driver starts counts only the executors it has then.
+const SparkQueue = 256
+
 // ingestOptions are the ingest stage's options from the config, for
 // workers objects read at once in this process.
 func (p *Pipeline) ingestOptions(day time.Time, runID string, force bool, workers int) ingest.Options {
@@ -40,7 +47,7 @@ func (p *Pipeline) ingestOptions(day time.Time, runID string, force bool, worker
 // output goes to a log file under the state folder, and also to stderr in
 // an EMR step (here), where it becomes the step's log. stop says where the
 // tasks ran, for the stage's report. parallel is how many objects to send
-// at once: spark.parallelism, or Spark's default parallelism.
+// at once: spark.parallelism, or SparkQueue.
 func (p *Pipeline) sparkIngest(ctx context.Context, st *ingest.Stage, day time.Time, runID string, here bool) (parallel int, stop func() *Remote, err error) {
 	if p.Config.Path == "" {
 		return 0, nil, fmt.Errorf("engine spark: the executors read the config from a file, and this pipeline's config has none")
@@ -75,7 +82,7 @@ func (p *Pipeline) sparkIngest(ctx context.Context, st *ingest.Stage, day time.T
 		f.Close()
 		return 0, nil, fmt.Errorf("engine spark: %w (log: %s)", err, logPath)
 	}
-	parallel = cmp.Or(sc.Parallelism, max(1, d.Parallelism))
+	parallel = cmp.Or(sc.Parallelism, SparkQueue)
 	p.Log.Info("spark driver ready", "application", d.App, "parallelism", parallel)
 	ex := &sparkExecutor{d: d}
 	st.Exec = ex

@@ -116,9 +116,9 @@ type Spark struct {
 	// Master is Spark's master URL: local[*] by default with provider
 	// local, yarn with provider aws (the EMR cluster's).
 	Master string `yaml:"master"`
-	// Parallelism is how many objects are ingested at once across the
-	// executors (0, the default: Spark's default parallelism, the cores of
-	// the executors it has when the driver starts).
+	// Parallelism bounds how many objects are sent to Spark at once (0,
+	// the default: all of them; Spark queues them and runs as many as its
+	// executors have cores, adding executors under dynamic allocation).
 	Parallelism int `yaml:"parallelism"`
 	// Conf are extra Spark settings, passed as --conf key=value.
 	Conf map[string]string `yaml:"conf"`

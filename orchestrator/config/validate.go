@@ -178,7 +178,7 @@ func (c *Config) Validate() error {
 		add("ingest.memory_limit_mb", "must be at least 64")
 	}
 	if c.Spark.Parallelism < 0 {
-		add("spark.parallelism", "%d: must be at least 1 (or 0: Spark's default parallelism)", c.Spark.Parallelism)
+		add("spark.parallelism", "%d: must be at least 1 (or 0: every object at once, queued by Spark)", c.Spark.Parallelism)
 	}
 	if c.Spark.StartTimeout.Duration < 0 {
 		add("spark.start_timeout", "must not be negative")
