@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -23,7 +24,7 @@ import (
 // oaOptions turns the config's oa section into the stage's options.
 func (p *Pipeline) oaOptions(day time.Time, runID string) (oa.Options, error) {
 	c := p.Config.OA
-	o := oa.Options{Day: day, RunID: runID, Heuristics: heuristics.Defaults()}
+	o := oa.Options{Day: day, RunID: runID, Heuristics: heuristicsConfig(p.Config)}
 	for _, s := range c.Suppress {
 		r := oa.Suppress{Name: s.Name, DomainSuffix: s.DomainSuffix, User: s.User, Source: s.Source, Port: -1}
 		if s.CIDR != "" {
@@ -128,4 +129,56 @@ func (p *Pipeline) TopSuspicious(ctx context.Context, day time.Time, n int) ([]S
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// heuristicsConfig is the config's oa.heuristics over the defaults: a field
+// left out keeps its default. The DNS tunnelling check never counts the
+// organisation's own domains (detect.allow_domains).
+func heuristicsConfig(cfg *config.Config) heuristics.Config {
+	h := cfg.OA.Heuristics
+	d := heuristics.Defaults()
+	set := func(dst *int, v int) {
+		if v != 0 {
+			*dst = v
+		}
+	}
+	set64 := func(dst *int64, v int64) {
+		if v != 0 {
+			*dst = v
+		}
+	}
+	setF := func(dst *float64, v float64) {
+		if v != 0 {
+			*dst = v
+		}
+	}
+	setD := func(dst *time.Duration, v config.Duration) {
+		if v.Duration != 0 {
+			*dst = v.Duration
+		}
+	}
+	d.Disable = slices.Clone(h.Disable)
+	setD(&d.Context, h.Context)
+	set(&d.PortScanPorts, h.PortScan.Ports)
+	setD(&d.PortScanWindow, h.PortScan.Window)
+	set64(&d.ProbeMaxPackets, h.PortScan.ProbeMaxPackets)
+	set64(&d.ProbeMaxBytes, h.PortScan.ProbeMaxBytes)
+	set(&d.BeaconMin, h.Beaconing.MinBeats)
+	setF(&d.BeaconMaxCV, h.Beaconing.MaxCV)
+	setD(&d.BeaconMinPeriod, h.Beaconing.MinPeriod)
+	set(&d.TunnelMinQueries, h.DNSTunneling.MinQueries)
+	setD(&d.TunnelWindow, h.DNSTunneling.Window)
+	set(&d.TunnelMinLength, h.DNSTunneling.MinLength)
+	setF(&d.TunnelMinEntropy, h.DNSTunneling.MinEntropy)
+	d.TunnelAllowDomains = slices.Clone(cfg.Detect.AllowDomains)
+	set(&d.BruteForceFailures, h.SSHBruteForce.Failures)
+	setD(&d.BruteForceWindow, h.SSHBruteForce.Window)
+	set(&d.MassDelete, h.HDFSMassDelete.Deletes)
+	setD(&d.MassDeleteWindow, h.HDFSMassDelete.Window)
+	set(&d.DeniedBurst, h.HDFSDeniedBurst.Denied)
+	setD(&d.DeniedWindow, h.HDFSDeniedBurst.Window)
+	set64(&d.ExfilBytes, h.Exfiltration.MB<<20)
+	set64(&d.ExfilFlowBytes, h.Exfiltration.FlowMB<<20)
+	set(&d.ExfilMinFlows, h.Exfiltration.MinFlows)
+	return d
 }

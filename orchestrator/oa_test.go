@@ -252,3 +252,40 @@ func TestSuppressAndFeedback(t *testing.T) {
 		t.Errorf("malicious pattern not first: %+v (want %s)", after[0], pat(malicious))
 	}
 }
+
+// oa.heuristics in the config reaches the stage: a disabled kind and one
+// whose threshold is out of reach find nothing, the others still do, and
+// the same day run with the defaults finds all of them.
+func TestHeuristicsFromConfig(t *testing.T) {
+	findings := func(edit func(*config.Config)) map[string]int {
+		p := testutil.NewProject(t)
+		edit(p.Config)
+		if err := p.Config.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		p.Generate(t, 1, testutil.Day, 1)
+		rep := testutil.Run(t, p.Open(t), orchestrator.RunOptions{})[0]
+		if !rep.OK() {
+			t.Fatalf("run: %+v", rep)
+		}
+		return oaReport(t, rep).OA.Findings
+	}
+	def := findings(func(*config.Config) {})
+	tuned := findings(func(c *config.Config) {
+		c.OA.Heuristics.Disable = []string{"port_scan"}
+		c.OA.Heuristics.SSHBruteForce.Failures = 100_000
+	})
+	for _, k := range []string{"port_scan", "ssh_brute_force", "beaconing", "dns_tunneling", "hdfs_mass_delete"} {
+		if def[k] == 0 {
+			t.Errorf("defaults: no %s finding (%v)", k, def)
+		}
+	}
+	if tuned["port_scan"] != 0 || tuned["ssh_brute_force"] != 0 {
+		t.Errorf("tuned: port_scan %d, ssh_brute_force %d, want none (%v)", tuned["port_scan"], tuned["ssh_brute_force"], tuned)
+	}
+	for _, k := range []string{"beaconing", "dns_tunneling", "hdfs_mass_delete"} {
+		if tuned[k] != def[k] {
+			t.Errorf("tuned: %s %d, defaults %d: an untouched kind changed", k, tuned[k], def[k])
+		}
+	}
+}

@@ -164,6 +164,78 @@ type OA struct {
 	// WebhookEnv names the environment variable holding a Slack-compatible
 	// webhook URL (the URL is a secret: it never goes into config or logs).
 	WebhookEnv string `yaml:"webhook_env"`
+	// Heuristics tunes the heuristics' thresholds; a field left out (or 0)
+	// keeps its default.
+	Heuristics Heuristics `yaml:"heuristics"`
+}
+
+// Heuristics are the thresholds of oa's heuristics (see
+// stages/oa/heuristics/README.md). They are absolute counts per window: a
+// busier network needs higher ones, or shorter windows.
+type Heuristics struct {
+	// Disable lists kinds not to look for.
+	Disable []string `yaml:"disable"`
+	// Context: events of the key this close to a burst join its finding.
+	Context         Duration        `yaml:"context"`
+	PortScan        PortScan        `yaml:"port_scan"`
+	Beaconing       Beaconing       `yaml:"beaconing"`
+	DNSTunneling    DNSTunneling    `yaml:"dns_tunneling"`
+	SSHBruteForce   SSHBruteForce   `yaml:"ssh_brute_force"`
+	HDFSMassDelete  HDFSMassDelete  `yaml:"hdfs_mass_delete"`
+	HDFSDeniedBurst HDFSDeniedBurst `yaml:"hdfs_denied_burst"`
+	Exfiltration    Exfiltration    `yaml:"exfiltration"`
+}
+
+// PortScan: probes to at least Ports distinct targets within Window; a
+// probe is rejected, or at most ProbeMaxPackets of ProbeMaxBytes each.
+type PortScan struct {
+	Ports           int      `yaml:"ports"`
+	Window          Duration `yaml:"window"`
+	ProbeMaxPackets int64    `yaml:"probe_max_packets"`
+	ProbeMaxBytes   int64    `yaml:"probe_max_bytes"`
+}
+
+// Beaconing: at least MinBeats requests to one host at a steady pace (gaps'
+// coefficient of variation at most MaxCV, mean gap at least MinPeriod).
+type Beaconing struct {
+	MinBeats  int      `yaml:"min_beats"`
+	MaxCV     float64  `yaml:"max_cv"`
+	MinPeriod Duration `yaml:"min_period"`
+}
+
+// DNSTunneling: at least MinQueries distinct long (MinLength), random
+// (MinEntropy bits per character) names under one domain within Window.
+type DNSTunneling struct {
+	MinQueries int      `yaml:"min_queries"`
+	Window     Duration `yaml:"window"`
+	MinLength  int      `yaml:"min_length"`
+	MinEntropy float64  `yaml:"min_entropy"`
+}
+
+// SSHBruteForce: at least Failures failed logins within Window.
+type SSHBruteForce struct {
+	Failures int      `yaml:"failures"`
+	Window   Duration `yaml:"window"`
+}
+
+// HDFSMassDelete: at least Deletes distinct paths deleted within Window.
+type HDFSMassDelete struct {
+	Deletes int      `yaml:"deletes"`
+	Window  Duration `yaml:"window"`
+}
+
+// HDFSDeniedBurst: at least Denied denied operations within Window.
+type HDFSDeniedBurst struct {
+	Denied int      `yaml:"denied"`
+	Window Duration `yaml:"window"`
+}
+
+// Exfiltration: at least MB to one public address over the day, in at
+// least MinFlows flows of FlowMB or more.
+type Exfiltration struct {
+	MB       int64 `yaml:"mb"`
+	FlowMB   int64 `yaml:"flow_mb"`
+	MinFlows int   `yaml:"min_flows"`
 }
 
 // SuppressRule is one allow/suppress list entry.

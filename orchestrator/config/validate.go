@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/spotlake/spotlake/stages/ingest/formats"
+	"github.com/spotlake/spotlake/stages/oa/heuristics"
 )
 
 var (
@@ -140,7 +142,11 @@ func (c *Config) Validate() error {
 	durations := []struct {
 		path string
 		d    Duration
-	}{{"ingest.drain_window", c.Ingest.DrainWindow}, {"ingest.poll_interval", c.Ingest.PollInterval}, {"spark.start_timeout", c.Spark.StartTimeout}}
+	}{{"ingest.drain_window", c.Ingest.DrainWindow}, {"ingest.poll_interval", c.Ingest.PollInterval}, {"spark.start_timeout", c.Spark.StartTimeout},
+		{"oa.heuristics.context", c.OA.Heuristics.Context}, {"oa.heuristics.port_scan.window", c.OA.Heuristics.PortScan.Window},
+		{"oa.heuristics.beaconing.min_period", c.OA.Heuristics.Beaconing.MinPeriod}, {"oa.heuristics.dns_tunneling.window", c.OA.Heuristics.DNSTunneling.Window},
+		{"oa.heuristics.ssh_brute_force.window", c.OA.Heuristics.SSHBruteForce.Window}, {"oa.heuristics.hdfs_mass_delete.window", c.OA.Heuristics.HDFSMassDelete.Window},
+		{"oa.heuristics.hdfs_denied_burst.window", c.OA.Heuristics.HDFSDeniedBurst.Window}}
 	for _, role := range sortedKeys(c.Clusters) {
 		durations = append(durations, struct {
 			path string
@@ -253,6 +259,31 @@ func (c *Config) Validate() error {
 	}
 	if c.OA.WebhookEnv != "" && !envRE.MatchString(c.OA.WebhookEnv) {
 		add("oa.webhook_env", "%q is not an environment variable name", c.OA.WebhookEnv)
+	}
+	hc := c.OA.Heuristics
+	for i, k := range hc.Disable {
+		if !slices.Contains(heuristics.Kinds(), k) {
+			add(fmt.Sprintf("oa.heuristics.disable[%d]", i), "unknown kind %q; kinds: %s", k, strings.Join(heuristics.Kinds(), ", "))
+		}
+	}
+	for _, n := range []struct {
+		path string
+		v    float64
+	}{
+		{"port_scan.ports", float64(hc.PortScan.Ports)}, {"port_scan.probe_max_packets", float64(hc.PortScan.ProbeMaxPackets)},
+		{"port_scan.probe_max_bytes", float64(hc.PortScan.ProbeMaxBytes)}, {"beaconing.min_beats", float64(hc.Beaconing.MinBeats)},
+		{"beaconing.max_cv", hc.Beaconing.MaxCV}, {"dns_tunneling.min_queries", float64(hc.DNSTunneling.MinQueries)},
+		{"dns_tunneling.min_length", float64(hc.DNSTunneling.MinLength)}, {"dns_tunneling.min_entropy", hc.DNSTunneling.MinEntropy},
+		{"ssh_brute_force.failures", float64(hc.SSHBruteForce.Failures)}, {"hdfs_mass_delete.deletes", float64(hc.HDFSMassDelete.Deletes)},
+		{"hdfs_denied_burst.denied", float64(hc.HDFSDeniedBurst.Denied)}, {"exfiltration.mb", float64(hc.Exfiltration.MB)},
+		{"exfiltration.flow_mb", float64(hc.Exfiltration.FlowMB)}, {"exfiltration.min_flows", float64(hc.Exfiltration.MinFlows)},
+	} {
+		if n.v < 0 {
+			add("oa.heuristics."+n.path, "%v must not be negative (0 or left out: the default)", n.v)
+		}
+	}
+	if hc.DNSTunneling.MinEntropy > 8 {
+		add("oa.heuristics.dns_tunneling.min_entropy", "%v bits per character is more than a byte holds (at most 8)", hc.DNSTunneling.MinEntropy)
 	}
 	if _, err := cron.ParseStandard(c.Schedule.Cron); err != nil {
 		add("schedule.cron", "%q: %v (use 5 fields: minute hour day-of-month month day-of-week)", c.Schedule.Cron, err)
