@@ -3,6 +3,7 @@ package orchestrator_test
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -94,5 +95,64 @@ func sameCounts(t *testing.T, engine string, got, want map[string]int64) {
 	t.Helper()
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("table row counts:\n %-8s %v\n spotlake %v", engine, got, want)
+	}
+}
+
+// TestSparkDDLMatchesSchemas: the Spark SQL `spotlake tables ddl` prints,
+// run by Spark against an empty catalog, creates every table just as
+// spotlake defines it (read back through spotlake's catalog): the same
+// columns, types, required flags, comments, partition fields and write
+// properties.
+func TestSparkDDLMatchesSchemas(t *testing.T) {
+	p := testutil.NewProject(t)
+	ddl, err := schemas.SparkDDLAll(p.Config.Catalog.Name, p.Config.Pipeline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "ddl.sql")
+	if err := os.WriteFile(file, []byte(ddl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := testutil.SparkRead(t, p.Config.Catalog.Name, p.Config.Pipeline, nil,
+		"--execute", file, "sql", "--uri", p.Config.Catalog.URI, "--warehouse", "file://"+filepath.ToSlash(p.Config.Warehouse))
+	if len(got.Tables) != len(schemas.Names()) {
+		t.Fatalf("spark created %v, want %v", got.Tables, schemas.Names())
+	}
+	pl := p.Open(t)
+	for _, name := range schemas.Names() {
+		want := schemas.MustGet(name)
+		tbl := testutil.LoadTable(t, pl, name)
+		gotFields, wantFields := tbl.Schema().Fields(), want.Schema.Fields()
+		if len(gotFields) != len(wantFields) {
+			t.Errorf("%s: %d columns, want %d", name, len(gotFields), len(wantFields))
+			continue
+		}
+		for i, w := range wantFields {
+			g := gotFields[i]
+			if g.Name != w.Name || g.Type.String() != w.Type.String() || g.Required != w.Required || g.Doc != w.Doc {
+				t.Errorf("%s column %d:\n spark    %s %s required=%v %q\n spotlake %s %s required=%v %q", name, i, g.Name, g.Type, g.Required, g.Doc, w.Name, w.Type, w.Required, w.Doc)
+			}
+		}
+		var gotParts []string
+		spec := tbl.Spec()
+		for _, f := range spec.Fields() {
+			src, _ := tbl.Schema().FindColumnName(f.SourceID())
+			gotParts = append(gotParts, src+":"+f.Transform.String()+":"+f.Name)
+		}
+		var wantParts []string
+		for _, f := range want.Partition {
+			wantParts = append(wantParts, f.Source+":"+f.Transform+":"+f.Name)
+		}
+		if strings.Join(gotParts, ",") != strings.Join(wantParts, ",") {
+			t.Errorf("%s partition: spark %v, spotlake %v", name, gotParts, wantParts)
+		}
+		for k, v := range want.Properties {
+			if k != "format-version" && tbl.Properties()[k] != v {
+				t.Errorf("%s property %s: spark %q, spotlake %q", name, k, tbl.Properties()[k], v)
+			}
+		}
+		if tbl.Metadata().Version() != 2 {
+			t.Errorf("%s: format version %d", name, tbl.Metadata().Version())
+		}
 	}
 }

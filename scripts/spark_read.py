@@ -5,7 +5,7 @@ Spark is the engine EMR runs, and Iceberg's Java catalogs are the ones Athena
 and Trino share, so this is the reader that matters most besides spotlake.
 
 Usage:
-  spark_read.py --jars DIR --catalog NAME --namespace NS sql  --uri DB --warehouse URL [--event ID ...]
+  spark_read.py --jars DIR --catalog NAME --namespace NS [--execute SQL_FILE] sql  --uri DB --warehouse URL [--event ID ...]
   spark_read.py --jars DIR --catalog NAME --namespace NS glue --warehouse s3://B/P --endpoint URL --region R [--event ID ...]
 
 "sql" opens spotlake's SQLite catalog with Iceberg's JdbcCatalog (the same
@@ -65,6 +65,7 @@ def main():
     p.add_argument("--catalog", required=True)
     p.add_argument("--namespace", required=True)
     p.add_argument("--event", action="append", default=[])
+    p.add_argument("--execute", help="a file of SQL statements (;-terminated) to run first, e.g. `spotlake tables ddl`")
     sub = p.add_subparsers(dest="kind", required=True)
     s = sub.add_parser("sql")
     s.add_argument("--uri", required=True)
@@ -77,6 +78,11 @@ def main():
 
     spark = session(a)
     spark.sparkContext.setLogLevel("ERROR")
+    if a.execute:
+        with open(a.execute, encoding="utf-8") as f:
+            for stmt in f.read().split(";\n"):
+                if stmt.strip():
+                    spark.sql(stmt)
     ns = f"{a.catalog}.{a.namespace}"
     out = {"tables": {}, "columns": [], "by_source": {}, "sample": {}}
     for row in spark.sql(f"SHOW TABLES IN {ns}").collect():

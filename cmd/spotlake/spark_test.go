@@ -139,3 +139,20 @@ func TestSparkEngineMissingSubmit(t *testing.T) {
 		t.Fatalf("missing spark-submit: exit %d\n%s\n%s", code, out, errs)
 	}
 }
+
+// tables ddl: the config's catalog name and namespace, one table or all of
+// them, and an unknown table named with what exists.
+func TestTablesDDL(t *testing.T) {
+	p := testutil.NewProject(t)
+	code, out, errs := cli(t, "--config", p.Config.Path, "tables", "ddl", "scores")
+	if code != ExitOK || !strings.HasPrefix(out, "CREATE TABLE IF NOT EXISTS `spotlake`.`test`.`scores` (") || !strings.Contains(out, "PARTITIONED BY (`input_day`)") {
+		t.Fatalf("tables ddl scores: %d\n%s\n%s", code, out, errs)
+	}
+	code, out, _ = cli(t, "--config", p.Config.Path, "tables", "ddl", "--namespace", "other")
+	if code != ExitOK || !strings.HasPrefix(out, "CREATE NAMESPACE IF NOT EXISTS `spotlake`.`other`;") || strings.Count(out, "CREATE TABLE") != len(schemas.Names()) {
+		t.Fatalf("tables ddl: %d\n%s", code, out)
+	}
+	if code, _, errs := cli(t, "--config", p.Config.Path, "tables", "ddl", "nope"); code != ExitUsage || !strings.Contains(errs, "tables: alerts, events") {
+		t.Errorf("unknown table: %d %s", code, errs)
+	}
+}

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
+	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/spotlake/spotlake/schemas"
 )
 
 func newTablesCmd(g *globals) *cobra.Command {
@@ -46,6 +51,24 @@ run's commits are pending.`,
 	expire.Flags().DurationVar(&olderThan, "older-than", 7*24*time.Hour, "expire snapshots older than this")
 	expire.Flags().IntVar(&retainLast, "retain-last", 10, "keep at least this many snapshots per table")
 	c.AddCommand(expire)
+	do := &ddlOptions{}
+	ddl := &cobra.Command{
+		Use:   "ddl [TABLE...] [--catalog NAME] [--namespace NS]",
+		Short: "Print the Spark SQL that creates the tables as spotlake does",
+		Long: `tables ddl prints the Spark SQL (CREATE NAMESPACE, then CREATE TABLE ... USING
+iceberg) that creates the tables with spotlake's columns, comments, partition
+transforms and write properties, in the config's catalog name and namespace.
+spotlake creates its tables on first use, and any engine reads them through the
+catalog with no DDL; this is for setting a catalog up by hand, or for checking
+what an engine would make of the schemas. It needs no catalog connection.`,
+		RunE: func(c *cobra.Command, args []string) error {
+			do.tables = args
+			return runDDL(g, do)
+		},
+	}
+	ddl.Flags().StringVar(&do.catalog, "catalog", "", "catalog name in the statements (default: the config's catalog.name)")
+	ddl.Flags().StringVar(&do.namespace, "namespace", "", "namespace (default: the config's pipeline)")
+	c.AddCommand(ddl)
 	var targetMB int
 	var dryRun bool
 	compact := &cobra.Command{
@@ -168,4 +191,45 @@ tables expire drops the snapshots that reference them.`,
 		},
 	})
 	return c
+}
+
+type ddlOptions struct {
+	tables             []string
+	catalog, namespace string
+}
+
+func runDDL(g *globals, o *ddlOptions) error {
+	if o.catalog == "" || o.namespace == "" {
+		cfg, err := g.loadConfig()
+		if err != nil {
+			return err
+		}
+		o.catalog = cmp.Or(o.catalog, cfg.Catalog.Name)
+		o.namespace = cmp.Or(o.namespace, cfg.Pipeline)
+	}
+	if len(o.tables) == 0 {
+		out, err := schemas.SparkDDLAll(o.catalog, o.namespace)
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(g.stdout, out)
+		return err
+	}
+	for i, name := range o.tables {
+		t, ok := schemas.Get(name)
+		if !ok {
+			return usagef("unknown table %q; tables: %s", name, strings.Join(schemas.Names(), ", "))
+		}
+		out, err := t.SparkDDL(o.catalog, o.namespace)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			io.WriteString(g.stdout, "\n")
+		}
+		if _, err := io.WriteString(g.stdout, out); err != nil {
+			return err
+		}
+	}
+	return nil
 }
