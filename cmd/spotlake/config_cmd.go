@@ -5,6 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
+
+	"github.com/spotlake/spotlake/orchestrator/config"
 )
 
 func newConfigCmd(g *globals) *cobra.Command {
@@ -38,6 +40,27 @@ func newConfigCmd(g *globals) *cobra.Command {
 				return g.printJSON(cfg)
 			}
 			b, err := yaml.Marshal(cfg)
+			if err != nil {
+				return err
+			}
+			_, err = g.stdout.Write(b)
+			return err
+		},
+	})
+	c.AddCommand(&cobra.Command{
+		Use:   "schema",
+		Short: "Print the config's JSON Schema (for editors: yaml-language-server)",
+		Long: `config schema prints the JSON Schema of the config file (also in
+schemas/config.schema.json): every field with its type, unknown fields refused,
+durations and the fields with a fixed set of values checked. Point an editor at
+it with a first line of
+
+  # yaml-language-server: $schema=https://github.com/spotlake/spotlake/schemas/config.schema.json
+
+or a local copy. config validate checks more (ranges, rules between fields).`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			b, err := config.JSONSchema()
 			if err != nil {
 				return err
 			}
