@@ -137,48 +137,36 @@ func (p *Pipeline) TopSuspicious(ctx context.Context, day time.Time, n int) ([]S
 func heuristicsConfig(cfg *config.Config) heuristics.Config {
 	h := cfg.OA.Heuristics
 	d := heuristics.Defaults()
-	set := func(dst *int, v int) {
-		if v != 0 {
-			*dst = v
-		}
-	}
-	set64 := func(dst *int64, v int64) {
-		if v != 0 {
-			*dst = v
-		}
-	}
-	setF := func(dst *float64, v float64) {
-		if v != 0 {
-			*dst = v
-		}
-	}
-	setD := func(dst *time.Duration, v config.Duration) {
-		if v.Duration != 0 {
-			*dst = v.Duration
-		}
-	}
 	d.Disable = slices.Clone(h.Disable)
-	setD(&d.Context, h.Context)
-	set(&d.PortScanPorts, h.PortScan.Ports)
-	setD(&d.PortScanWindow, h.PortScan.Window)
-	set64(&d.ProbeMaxPackets, h.PortScan.ProbeMaxPackets)
-	set64(&d.ProbeMaxBytes, h.PortScan.ProbeMaxBytes)
-	set(&d.BeaconMin, h.Beaconing.MinBeats)
-	setF(&d.BeaconMaxCV, h.Beaconing.MaxCV)
-	setD(&d.BeaconMinPeriod, h.Beaconing.MinPeriod)
-	set(&d.TunnelMinQueries, h.DNSTunneling.MinQueries)
-	setD(&d.TunnelWindow, h.DNSTunneling.Window)
-	set(&d.TunnelMinLength, h.DNSTunneling.MinLength)
-	setF(&d.TunnelMinEntropy, h.DNSTunneling.MinEntropy)
+	setIf(&d.Context, h.Context.Duration)
+	setIf(&d.PortScanPorts, h.PortScan.Ports)
+	setIf(&d.PortScanWindow, h.PortScan.Window.Duration)
+	setIf(&d.ProbeMaxPackets, h.PortScan.ProbeMaxPackets)
+	setIf(&d.ProbeMaxBytes, h.PortScan.ProbeMaxBytes)
+	setIf(&d.BeaconMin, h.Beaconing.MinBeats)
+	setIf(&d.BeaconMaxCV, h.Beaconing.MaxCV)
+	setIf(&d.BeaconMinPeriod, h.Beaconing.MinPeriod.Duration)
+	setIf(&d.TunnelMinQueries, h.DNSTunneling.MinQueries)
+	setIf(&d.TunnelWindow, h.DNSTunneling.Window.Duration)
+	setIf(&d.TunnelMinLength, h.DNSTunneling.MinLength)
+	setIf(&d.TunnelMinEntropy, h.DNSTunneling.MinEntropy)
 	d.TunnelAllowDomains = slices.Clone(cfg.Detect.AllowDomains)
-	set(&d.BruteForceFailures, h.SSHBruteForce.Failures)
-	setD(&d.BruteForceWindow, h.SSHBruteForce.Window)
-	set(&d.MassDelete, h.HDFSMassDelete.Deletes)
-	setD(&d.MassDeleteWindow, h.HDFSMassDelete.Window)
-	set(&d.DeniedBurst, h.HDFSDeniedBurst.Denied)
-	setD(&d.DeniedWindow, h.HDFSDeniedBurst.Window)
-	set64(&d.ExfilBytes, h.Exfiltration.MB<<20)
-	set64(&d.ExfilFlowBytes, h.Exfiltration.FlowMB<<20)
-	set(&d.ExfilMinFlows, h.Exfiltration.MinFlows)
+	setIf(&d.BruteForceFailures, h.SSHBruteForce.Failures)
+	setIf(&d.BruteForceWindow, h.SSHBruteForce.Window.Duration)
+	setIf(&d.MassDelete, h.HDFSMassDelete.Deletes)
+	setIf(&d.MassDeleteWindow, h.HDFSMassDelete.Window.Duration)
+	setIf(&d.DeniedBurst, h.HDFSDeniedBurst.Denied)
+	setIf(&d.DeniedWindow, h.HDFSDeniedBurst.Window.Duration)
+	setIf(&d.ExfilBytes, h.Exfiltration.MB<<20)
+	setIf(&d.ExfilFlowBytes, h.Exfiltration.FlowMB<<20)
+	setIf(&d.ExfilMinFlows, h.Exfiltration.MinFlows)
 	return d
+}
+
+// setIf sets *dst to v unless v is the zero value (a field left out).
+func setIf[T comparable](dst *T, v T) {
+	var zero T
+	if v != zero {
+		*dst = v
+	}
 }
