@@ -125,22 +125,8 @@ func TableCounts(t testing.TB, pl *orchestrator.Pipeline) map[string]int64 {
 	t.Helper()
 	out := map[string]int64{}
 	for _, name := range schemas.Names() {
-		tbl := LoadTable(t, pl, name)
-		if tbl.CurrentSnapshot() == nil {
-			out[name] = 0
-			continue
-		}
-		_, recs, err := tbl.Scan().ToArrowRecords(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rec, err := range recs {
-			if err != nil {
-				t.Fatal(err)
-			}
-			out[name] += rec.NumRows()
-			rec.Release()
-		}
+		out[name] = 0
+		EachBatch(t, LoadTable(t, pl, name), nil, func(rec arrow.RecordBatch, _ map[string]int) { out[name] += rec.NumRows() })
 	}
 	return out
 }
@@ -148,21 +134,10 @@ func TableCounts(t testing.TB, pl *orchestrator.Pipeline) map[string]int64 {
 // SampleEvents is one event per source, as spotlake reads it, keyed by id.
 func SampleEvents(t testing.TB, pl *orchestrator.Pipeline) map[string]EventRow {
 	t.Helper()
-	ev := LoadTable(t, pl, schemas.Events)
-	_, recs, err := ev.Scan(table.WithSelectedFields("event_id", "event_time", "source", "src_ip", "dst_port", "user_name", "raw", "attrs", "input_day")).ToArrowRecords(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
 	want := map[string]EventRow{}
 	seen := map[string]bool{}
-	for rec, err := range recs {
-		if err != nil {
-			t.Fatal(err)
-		}
-		idx := map[string]int{}
-		for i, f := range rec.Schema().Fields() {
-			idx[f.Name] = i
-		}
+	cols := []string{"event_id", "event_time", "source", "src_ip", "dst_port", "user_name", "raw", "attrs", "input_day"}
+	EachBatch(t, LoadTable(t, pl, schemas.Events), cols, func(rec arrow.RecordBatch, idx map[string]int) {
 		for i := 0; i < int(rec.NumRows()); i++ {
 			src := rec.Column(idx["source"]).(*array.String).Value(i)
 			if seen[src] {
@@ -198,8 +173,7 @@ func SampleEvents(t testing.TB, pl *orchestrator.Pipeline) map[string]EventRow {
 			}
 			want[r.EventID] = r
 		}
-		rec.Release()
-	}
+	})
 	return want
 }
 
@@ -259,11 +233,35 @@ func Rows(t testing.TB, tbl *table.Table, cols ...string) []string {
 	if tbl.CurrentSnapshot() == nil {
 		return nil
 	}
-	_, recs, err := tbl.Scan(table.WithSelectedFields(cols...)).ToArrowRecords(context.Background())
+	var out []string
+	EachBatch(t, tbl, cols, func(rec arrow.RecordBatch, idx map[string]int) {
+		for i := 0; i < int(rec.NumRows()); i++ {
+			var parts []string
+			for _, c := range cols {
+				parts = append(parts, rec.Column(idx[c]).(interface{ ValueStr(int) string }).ValueStr(i))
+			}
+			out = append(out, strings.Join(parts, "|"))
+		}
+	})
+	slices.Sort(out)
+	return out
+}
+
+// EachBatch scans cols of tbl (all when nil) and calls fn with each record
+// batch and its columns' indexes by name; the batch is released after.
+func EachBatch(t testing.TB, tbl *table.Table, cols []string, fn func(rec arrow.RecordBatch, idx map[string]int)) {
+	t.Helper()
+	if tbl.CurrentSnapshot() == nil {
+		return
+	}
+	var opts []table.ScanOption
+	if cols != nil {
+		opts = append(opts, table.WithSelectedFields(cols...))
+	}
+	_, recs, err := tbl.Scan(opts...).ToArrowRecords(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []string
 	for rec, err := range recs {
 		if err != nil {
 			t.Fatal(err)
@@ -272,15 +270,7 @@ func Rows(t testing.TB, tbl *table.Table, cols ...string) []string {
 		for i, f := range rec.Schema().Fields() {
 			idx[f.Name] = i
 		}
-		for i := 0; i < int(rec.NumRows()); i++ {
-			var parts []string
-			for _, c := range cols {
-				parts = append(parts, rec.Column(idx[c]).(interface{ ValueStr(int) string }).ValueStr(i))
-			}
-			out = append(out, strings.Join(parts, "|"))
-		}
+		fn(rec, idx)
 		rec.Release()
 	}
-	slices.Sort(out)
-	return out
 }
