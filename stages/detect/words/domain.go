@@ -109,31 +109,13 @@ func splitDomain(name string) (reg, sub string) {
 	return reg, sub
 }
 
-// allowed reports whether name is one of the allow-listed domains or under
-// one.
-func (s *Stats) allowed(name string) bool {
-	if len(s.allow) == 0 {
-		return false
-	}
-	for {
-		if _, ok := s.allow[name]; ok {
-			return true
-		}
-		i := strings.IndexByte(name, '.')
-		if i < 0 {
-			return false
-		}
-		name = name[i+1:]
-	}
-}
-
 // domainClass classifies a normalized name whose registrable domain is reg:
 // 2 allow-listed, 1 popular, 0 other (IP addresses and empty names are 0).
 func (s *Stats) domainClass(name, reg string) int64 {
 	if name == "" || isIPLiteral(name) {
 		return classOther
 	}
-	if s.allowed(name) {
+	if s.allow.Contains(name) {
 		return classAllowed
 	}
 	if reg != "" {

@@ -85,7 +85,7 @@ var embeddedPopular string
 // Words. Observe is not safe for concurrent use; once observing is done,
 // Words may be called from many goroutines at once (it only reads).
 type Stats struct {
-	allow   map[string]struct{}
+	allow   DomainSet
 	popular map[string]struct{}
 	// ua counts user agents of web rows (apache, squid) per source:
 	// source → user agent ("" for none) → count. Values are pointers so that
@@ -96,14 +96,9 @@ type Stats struct {
 // NewStats returns empty statistics with the domain lists of opts.
 func NewStats(opts Options) *Stats {
 	s := &Stats{
-		allow:   map[string]struct{}{},
+		allow:   NewDomainSet(opts.AllowDomains),
 		popular: map[string]struct{}{},
 		ua:      map[string]map[string]*uint32{},
-	}
-	for _, d := range opts.AllowDomains {
-		if d = normDomain(d); d != "" {
-			s.allow[d] = struct{}{}
-		}
 	}
 	add := func(d string) {
 		if d = normDomain(d); d == "" {

@@ -2,7 +2,6 @@ package heuristics
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/zeebo/xxh3"
 
@@ -26,9 +25,9 @@ func (s *Set) observeDNS(r *words.Row, t int64) {
 	if client == "" {
 		return
 	}
-	name := normDomain(r.DNSQuery)
-	reg, sub := splitDomain(name)
-	if reg == "" || len(sub) < s.cfg.TunnelMinLength || s.allowed(name) {
+	name := words.NormDomain(r.DNSQuery)
+	reg, sub := words.SplitDomain(name)
+	if reg == "" || len(sub) < s.cfg.TunnelMinLength || s.allow.Contains(name) {
 		return
 	}
 	h := entropy(sub)
@@ -37,23 +36,6 @@ func (s *Set) observeDNS(r *words.Row, t int64) {
 	}
 	c, d := s.str.id(client), s.str.id(reg)
 	keep(s, s.tunnel, pair{c, d}, r, ev{t: t, val: xxh3.HashString(name), a: uint32(len(sub)), b: uint32(h * 1000)})
-}
-
-// allowed reports whether name is under one of TunnelAllowDomains.
-func (s *Set) allowed(name string) bool {
-	if len(s.allow) == 0 {
-		return false
-	}
-	for {
-		if _, ok := s.allow[name]; ok {
-			return true
-		}
-		i := strings.IndexByte(name, '.')
-		if i < 0 {
-			return false
-		}
-		name = name[i+1:]
-	}
 }
 
 func (s *Set) tunnels() []Finding {

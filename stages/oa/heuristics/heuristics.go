@@ -285,7 +285,7 @@ func (c Config) Validate() error {
 		bad("exfil_flow_bytes (%d) is more than exfil_bytes (%d)", c.ExfilFlowBytes, c.ExfilBytes)
 	}
 	for _, d := range c.TunnelAllowDomains {
-		if normDomain(d) == "" {
+		if words.NormDomain(d) == "" {
 			bad("tunnel_allow_domains: %q is no domain", d)
 		}
 	}
@@ -310,7 +310,7 @@ type Stats struct {
 type Set struct {
 	cfg   Config
 	on    map[string]bool
-	allow map[string]struct{}
+	allow words.DomainSet
 	ctx   int64 // Context in microseconds
 
 	ids idStore
@@ -345,7 +345,7 @@ func New(cfg Config) *Set {
 	s := &Set{
 		cfg:    cfg,
 		on:     map[string]bool{},
-		allow:  map[string]struct{}{},
+		allow:  words.NewDomainSet(cfg.TunnelAllowDomains),
 		ctx:    cfg.Context.Microseconds(),
 		str:    newInterner(),
 		scan:   map[uint32]*bucket{},
@@ -358,11 +358,6 @@ func New(cfg Config) *Set {
 	}
 	for _, k := range kinds {
 		s.on[k] = !slices.Contains(cfg.Disable, k)
-	}
-	for _, d := range cfg.TunnelAllowDomains {
-		if d = normDomain(d); d != "" {
-			s.allow[d] = struct{}{}
-		}
 	}
 	return s
 }

@@ -533,8 +533,8 @@ func TestFormat(t *testing.T) {
 		{"com", "", ""},
 		{"10.0.0.1", "", ""},
 	} {
-		if reg, sub := splitDomain(c.name); reg != c.reg || sub != c.sub {
-			t.Errorf("splitDomain(%q) = %q, %q", c.name, reg, sub)
+		if reg, sub := words.SplitDomain(c.name); reg != c.reg || sub != c.sub {
+			t.Errorf("SplitDomain(%q) = %q, %q", c.name, reg, sub)
 		}
 	}
 	if h := entropy("aabb"); h != 1 {

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"golang.org/x/net/publicsuffix"
 )
 
 // fmtDur writes a span of microseconds for people: 850ms, 45s, 3m12s, 2h5m.
@@ -112,75 +110,6 @@ func topCounts(counts map[string]int, k int, format string) string {
 		parts = append(parts, fmt.Sprintf(format, n, counts[n]))
 	}
 	return strings.Join(parts, ", ")
-}
-
-// normDomain lowercases a DNS name and drops surrounding space, a leading
-// "*." or "." and trailing dots.
-func normDomain(d string) string {
-	d = strings.TrimSpace(d)
-	d = strings.TrimPrefix(d, "*.")
-	d = strings.TrimLeft(d, ".")
-	d = strings.TrimRight(d, ".")
-	return strings.ToLower(d)
-}
-
-// isIPLiteral: IPv6 (a ':') or a numeric last label (IPv4).
-func isIPLiteral(name string) bool {
-	if strings.IndexByte(name, ':') >= 0 {
-		return true
-	}
-	last := name[strings.LastIndexByte(name, '.')+1:]
-	if last == "" {
-		return false
-	}
-	for i := 0; i < len(last); i++ {
-		if last[i] < '0' || last[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// icannSuffix is name's public suffix under the ICANN section of the Public
-// Suffix List only, as the word recipes take it (package words): a hosting
-// service's private suffix does not make each customer a domain of its own.
-func icannSuffix(name string) string {
-	x := name
-	for {
-		s, icann := publicsuffix.PublicSuffix(x)
-		if icann || strings.IndexByte(s, '.') < 0 {
-			return s
-		}
-		if len(s) < len(x) {
-			x = s
-			continue
-		}
-		x = x[strings.IndexByte(x, '.')+1:]
-	}
-}
-
-// splitDomain splits a normalized name into its registrable domain (one
-// label more than its ICANN public suffix) and the subdomain before it:
-// "a.b.example.co.uk" → ("example.co.uk", "a.b"). A suffix alone, a single
-// label or an IP address has none: ("", "").
-func splitDomain(name string) (reg, sub string) {
-	if name == "" || isIPLiteral(name) {
-		return "", ""
-	}
-	suf := icannSuffix(name)
-	i := len(name) - len(suf) - 1
-	if i <= 0 || name[i] != '.' {
-		return "", ""
-	}
-	start := strings.LastIndexByte(name[:i], '.') + 1
-	if start == i {
-		return "", ""
-	}
-	reg = name[start:]
-	if start > 0 {
-		sub = name[:start-1]
-	}
-	return reg, sub
 }
 
 // entropy is the Shannon entropy of s in bits per character.
