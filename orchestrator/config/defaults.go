@@ -8,11 +8,6 @@ import (
 // Default fills every unset field with its default. It is the only place
 // defaults live.
 func (c *Config) Default() {
-	def := func(s *string, v string) {
-		if *s == "" {
-			*s = v
-		}
-	}
 	def(&c.Pipeline, "spotlake")
 	def(&c.Provider, "local")
 	def(&c.Engine, "embedded")
@@ -32,30 +27,14 @@ func (c *Config) Default() {
 		def(&s.Timezone, "UTC")
 	}
 	in := &c.Ingest
-	if in.Workers == 0 {
-		in.Workers = runtime.NumCPU()
-	}
-	if in.DrainWindow.Duration == 0 {
-		in.DrainWindow.Duration = 2 * time.Second
-	}
-	if in.PollInterval.Duration == 0 {
-		in.PollInterval.Duration = 500 * time.Millisecond
-	}
-	if in.CommitEvery == 0 {
-		in.CommitEvery = 64
-	}
-	if in.BatchRows == 0 {
-		in.BatchRows = 32768
-	}
-	if in.MaxLineBytes == 0 {
-		in.MaxLineBytes = 1 << 20
-	}
-	if in.TargetFileMB == 0 {
-		in.TargetFileMB = 128
-	}
-	if in.MemoryLimitMB == 0 {
-		in.MemoryLimitMB = 768
-	}
+	def(&in.Workers, runtime.NumCPU())
+	def(&in.DrainWindow.Duration, 2*time.Second)
+	def(&in.PollInterval.Duration, 500*time.Millisecond)
+	def(&in.CommitEvery, 64)
+	def(&in.BatchRows, 32768)
+	def(&in.MaxLineBytes, 1<<20)
+	def(&in.TargetFileMB, 128)
+	def(&in.MemoryLimitMB, 768)
 	sp := &c.Spark
 	def(&sp.Submit, "spark-submit")
 	if c.Provider == "aws" {
@@ -63,53 +42,27 @@ func (c *Config) Default() {
 	} else {
 		def(&sp.Master, "local[*]")
 	}
-	if sp.StartTimeout.Duration == 0 {
-		sp.StartTimeout.Duration = 3 * time.Minute
-	}
+	def(&sp.StartTimeout.Duration, 3*time.Minute)
 	a := &c.AWS
 	def(&a.ReleaseLabel, "emr-7.5.0")
 	def(&a.ServiceRole, "EMR_DefaultRole")
 	def(&a.InstanceProfile, "EMR_EC2_DefaultRole")
-	if a.PollInterval.Duration == 0 {
-		a.PollInterval.Duration = 30 * time.Second
-	}
-	if a.LogWait.Duration == 0 {
-		a.LogWait.Duration = 5 * time.Minute
-	}
+	def(&a.PollInterval.Duration, 30*time.Second)
+	def(&a.LogWait.Duration, 5*time.Minute)
 	v := &c.Viz
-	if v.CacheDays == 0 {
-		v.CacheDays = 30
-	}
+	def(&v.CacheDays, 30)
 	def(&v.Listen, "127.0.0.1:8787")
 	def(&v.TokenEnv, "SPOTLAKE_TOKEN")
-	if v.StaleAfter.Duration == 0 {
-		v.StaleAfter.Duration = 36 * time.Hour
-	}
-	if v.ReadyTimeout.Duration == 0 {
-		v.ReadyTimeout.Duration = 2 * time.Minute
-	}
+	def(&v.StaleAfter.Duration, 36*time.Hour)
+	def(&v.ReadyTimeout.Duration, 2*time.Minute)
 	d := &c.Detect
-	if d.Topics == 0 {
-		d.Topics = 20
-	}
-	if d.Iterations == 0 {
-		d.Iterations = 20
-	}
-	if d.Threshold == 0 {
-		d.Threshold = 1e-6
-	}
-	if d.TopN == 0 {
-		d.TopN = 1000
-	}
-	if d.WindowDays == 0 {
-		d.WindowDays = 1
-	}
-	if d.Workers == 0 {
-		d.Workers = runtime.NumCPU()
-	}
-	if d.Seed == 0 {
-		d.Seed = 1
-	}
+	def(&d.Topics, 20)
+	def(&d.Iterations, 20)
+	def(&d.Threshold, 1e-6)
+	def(&d.TopN, 1000)
+	def(&d.WindowDays, 1)
+	def(&d.Workers, runtime.NumCPU())
+	def(&d.Seed, 1)
 	def(&d.Corpus, "distinct")
 	def(&c.OA.WebhookEnv, "SPOTLAKE_WEBHOOK_URL")
 	for i := range c.OA.Rules {
@@ -121,12 +74,8 @@ func (c *Config) Default() {
 	}
 	def(&c.Schedule.Cron, "30 2 * * *")
 	def(&c.Schedule.Timezone, "UTC")
-	if c.Schedule.DayOffset == 0 {
-		c.Schedule.DayOffset = 1
-	}
-	if c.Schedule.CatchUpDays == 0 {
-		c.Schedule.CatchUpDays = 3
-	}
+	def(&c.Schedule.DayOffset, 1)
+	def(&c.Schedule.CatchUpDays, 3)
 	if c.Clusters == nil {
 		c.Clusters = map[string]Role{}
 	}
@@ -143,9 +92,7 @@ func (c *Config) Default() {
 		r := c.Clusters[name]
 		d := defaults[name]
 		def(&r.InstanceType, d.InstanceType)
-		if r.InstanceCount == 0 {
-			r.InstanceCount = d.InstanceCount
-		}
+		def(&r.InstanceCount, d.InstanceCount)
 		if r.MaxRuntime.Duration == 0 {
 			r.MaxRuntime = d.MaxRuntime
 		}
@@ -163,9 +110,7 @@ func (c *Config) Default() {
 		if r.Task.Spot && r.Task.SpotTimeout.Duration == 0 {
 			r.Task.SpotTimeout.Duration = 10 * time.Minute
 		}
-		if r.EBSGB == 0 {
-			r.EBSGB = 64
-		}
+		def(&r.EBSGB, 64)
 		if len(r.Applications) == 0 {
 			r.Applications = []string{"Hadoop", "Spark"}
 		}
@@ -173,5 +118,13 @@ func (c *Config) Default() {
 			r.IdleTimeout = d.IdleTimeout
 		}
 		c.Clusters[name] = r
+	}
+}
+
+// def sets *p to v when it is unset (the zero value).
+func def[T comparable](p *T, v T) {
+	var zero T
+	if *p == zero {
+		*p = v
 	}
 }
